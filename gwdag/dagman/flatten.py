@@ -10,15 +10,37 @@ such names are present a per-DAG CONFIG file next to the output sets that knob
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 
 from .loader import LoadResult
+from .model import Dag
 from .syntax import ILLEGAL_NODE_CHARS
 from .writer import write_dag
 
 __all__ = ["flatten_dag"]
 
 ALLOW_KNOB = "DAGMAN_ALLOW_ANY_NODE_NAME_CHARACTERS"
+
+
+def _name_inline_descriptions(dag: Dag) -> None:
+    """Turn inline descriptions of spliced nodes into named ones.
+
+    ``condor_submit_dag`` (and ``htcondor2.Submit.from_dag``) check node names
+    before they consume an inline description, so ``JOB S+A {`` would make them
+    read the description's lines as DAG commands.  The node's submit text is the
+    same either way.
+    """
+    dag.nodes = dict(dag.nodes)
+    dag.submit_descriptions = dict(dag.submit_descriptions)
+    for name, node in dag.nodes.items():
+        if node.inline_submit is None or not any(c in name for c in ILLEGAL_NODE_CHARS):
+            continue
+        label = "gwdag_inline_" + "".join(c if c.isalnum() else "_" for c in name)
+        while label in dag.submit_descriptions:
+            label += "_"
+        dag.submit_descriptions[label] = node.inline_submit
+        dag.nodes[name] = dataclasses.replace(node, submit=label, inline_submit=None)
 
 
 def flatten_dag(result: LoadResult, out_path: str) -> list[str]:
@@ -30,6 +52,7 @@ def flatten_dag(result: LoadResult, out_path: str) -> list[str]:
     dag = copy.copy(result.dag)
     written = [out_path]
     if any(c in name for name in dag.nodes for c in ILLEGAL_NODE_CHARS):
+        _name_inline_descriptions(dag)
         config_path = out_path + ".config"
         lines: list[str] = []
         if dag.config is not None:

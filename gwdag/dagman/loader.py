@@ -54,9 +54,19 @@ class Issue:
     command: str | None = None
     severity: str = "error"
 
+    @property
+    def reason(self) -> str:
+        """The message without its ``file:line`` and "Failed to parse X command"."""
+        prefix = f"{self.file}:{self.line} "
+        if not self.message.startswith(prefix):
+            return self.message
+        rest = self.message[len(prefix):]
+        head = f"Failed to parse {self.command} command: "
+        return rest[len(head):] if self.command and rest.startswith(head) else rest
+
     def as_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "message": self.message,
-                "command": self.command}
+                "reason": self.reason, "command": self.command}
 
     def __str__(self) -> str:
         if self.message.startswith(f"{self.file}:{self.line} "):
