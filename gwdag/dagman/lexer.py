@@ -44,16 +44,14 @@ def parse_int(text: str) -> int | None:
 class LineLexer:
     """Hands out the tokens of one (already trimmed) DAG command line."""
 
-    __slots__ = ("line", "pos", "error", "_spans", "_fast")
+    __slots__ = ("line", "pos", "error", "_tokens", "_fast")
 
     def __init__(self, line: str) -> None:
         self.line = line
         self.pos = 0
         self.error = ""
         self._fast = _SLOW_CHARS.search(line) is None
-        self._spans: list[tuple[int, int]] = (
-            [m.span() for m in TOKEN_SPAN.finditer(line)] if self._fast else []
-        )
+        self._tokens: list[str] = line.split() if self._fast else []
 
     @property
     def failed(self) -> bool:
@@ -80,8 +78,14 @@ class LineLexer:
         """Return the untokenized rest of the line, leading blanks removed."""
         line = self.line
         if self._fast:
-            rest = line[self._spans[self.pos][0]:] if self.pos < len(self._spans) else ""
-            self.pos = len(self._spans)
+            rest = ""
+            if self.pos < len(self._tokens):
+                # Only SCRIPT, ENV and SET_JOB_ATTR need the raw rest: find it now.
+                spans = TOKEN_SPAN.finditer(line)
+                for _ in range(self.pos):
+                    next(spans)
+                rest = line[next(spans).start():]
+            self.pos = len(self._tokens)
             return rest
         pos = self.pos
         while pos < len(line) and line[pos].isspace():
@@ -91,11 +95,10 @@ class LineLexer:
 
     # -- implementation -------------------------------------------------------------
     def _next_fast(self) -> str:
-        if self.pos >= len(self._spans):
+        if self.pos >= len(self._tokens):
             return ""
-        start, end = self._spans[self.pos]
         self.pos += 1
-        return self.line[start:end]
+        return self._tokens[self.pos - 1]
 
     def _next_slow(self, trim_quotes: bool) -> str:
         line = self.line

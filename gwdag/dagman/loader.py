@@ -491,7 +491,7 @@ class _Scope:
         keyword = cmd.keyword
         fields = cmd.fields
         loader = self.loader
-        if node.kind.special and keyword in _NOT_FOR_SPECIAL:
+        if node.kind is not NodeKind.JOB and node.kind.special and keyword in _NOT_FOR_SPECIAL:
             message = f"{keyword} can not be applied to {node.kind.value} node {node.name}"
             if keyword == "RETRY" or (keyword == "ABORT_DAG_ON" and node.kind is NodeKind.FINAL):
                 loader.error(cmd, message)

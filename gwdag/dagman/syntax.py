@@ -630,6 +630,7 @@ class _CommandParser:
         return commands, issues
 
 
+_ALNUM = re.compile(r"[^\W_]")
 _VARS_MODE = re.compile(r"(PREPEND|APPEND)(?:[ \t]+|$)", re.IGNORECASE)
 _BLANK = " \t\r"
 
@@ -707,7 +708,7 @@ def parse_vars_pairs(text: str) -> tuple[list[tuple[str, str]], str]:
             value, pos, error = _read_value(text, pos)
             if error:
                 return pairs, error
-        if key == "+" or not any(c.isalnum() for c in key):
+        if key == "+" or _ALNUM.search(key) is None:
             return pairs, "Variable name must contain at least one alphanumeric character"
         if key.startswith("+"):
             key = "My." + key[1:]
