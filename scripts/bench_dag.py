@@ -79,9 +79,8 @@ def bench_validate(nodes: int, repeat: int) -> None:
         edges = generate_dag(work / "big.dag", nodes)
         size = (work / "big.dag").stat().st_size
         print(f"[validate] {nodes} nodes, {edges} edges, {size / 1e6:.1f} MB DAG file")
-        condor = best_of(repeat, [sys.executable, "-c",
-                                  "import htcondor2; htcondor2.Submit.from_dag('big.dag', {'force': True})"],
-                         work, env)
+        scan = "import htcondor2; htcondor2.Submit.from_dag('big.dag', {'force': True})"
+        condor = best_of(repeat, [sys.executable, "-c", scan], work, env)
         ours = best_of(repeat, [sys.executable, "-m", "gwdag.cli.main", "dag", "validate",
                                 "big.dag"], work, env)
         print(f"  htcondor2.Submit.from_dag (keyword scan)  {condor:7.2f} s")
