@@ -14,7 +14,7 @@ from .dag import dag_group
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gwdag")
-@click.option("--config", "config_path", metavar="FILE", envvar=None,
+@click.option("--config", "config_path", metavar="FILE",
               help="Configuration file (default: $GWDAG_CONFIG, ./gwdag.toml, "
                    "$XDG_CONFIG_HOME/gwdag/gwdag.toml, /etc/gwdag/gwdag.toml).")
 @click.pass_context

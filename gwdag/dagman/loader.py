@@ -133,6 +133,17 @@ def _prefixed_dir(splice_dir: str, node_dir: str) -> str:
     return node_dir if os.path.isabs(node_dir) else os.path.join(splice_dir, node_dir)
 
 
+def _renamed_splice(info: SpliceInfo, name: str, rename: dict[str, str],
+                    splice_dir: str) -> SpliceInfo:
+    """``info`` as seen from the outer DAG: nodes renamed, directory prefixed."""
+    return SpliceInfo(
+        name=name, dagfile=info.dagfile, dir=_prefixed_dir(splice_dir, info.dir),
+        nodes=[rename[n] for n in info.nodes],
+        pin_in={k: [rename[n] for n in v] for k, v in info.pin_in.items()},
+        pin_out={k: [rename[n] for n in v] for k, v in info.pin_out.items()},
+        nested=info.nested)
+
+
 class _Loader:
     """State shared by the whole load: counters and the files being read."""
 
@@ -145,24 +156,23 @@ class _Loader:
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
 
-    def error(self, cmd: Command | None, message: str, file: str = "", line: int = 0) -> None:
-        if cmd is not None:
-            file, line = cmd.file, cmd.line
-        self.errors.append(Issue(file, line, message, cmd.keyword if cmd else None))
+    def error(self, cmd: Command, message: str) -> None:
+        self.errors.append(Issue(cmd.file, cmd.line, message, cmd.keyword))
 
     def warn(self, cmd: Command, message: str) -> None:
         self.warnings.append(Issue(cmd.file, cmd.line, message, cmd.keyword, "warning"))
 
     # -- reading files ---------------------------------------------------------------
-    def _parse_file(self, path: str, label: str) -> list[Command]:
-        commands, issues = parse_dag_text(_read_text(path), label,
+    def _parse_file(self, path: str, label: str, text: str | None = None) -> list[Command]:
+        if text is None:
+            text = _read_text(path)
+        commands, issues = parse_dag_text(text, label,
                                           allow_illegal_chars=self.allow_illegal_chars)
         for issue in issues:
             self.errors.append(Issue(issue.file, issue.line, issue.message, issue.command))
         return commands
 
-    def _expand_includes(self, commands: list[Command], cwd: str, top_file: str
-                         ) -> list[Command]:
+    def _expand_includes(self, commands: list[Command], cwd: str) -> list[Command]:
         """Replace INCLUDE commands by the commands of the files they name."""
         if not any(c.keyword == "INCLUDE" for c in commands):
             return commands
@@ -183,16 +193,18 @@ class _Loader:
             included = self._parse_file(path, cmd.fields["file"])
             for inner in included:
                 inner.fields["_included"] = True
-            expanded.extend(self._expand_includes(included, cwd, top_file))
+            expanded.extend(self._expand_includes(included, cwd))
             self.open_files.discard(real)
         return expanded
 
     # -- one DAG file (top level or splice) ------------------------------------------
-    def build(self, path: str, label: str, cwd: str, splice: str | None) -> _Scope:
-        """Build the DAG of one file; ``splice`` is the splice name when spliced."""
+    def build(self, path: str, label: str, cwd: str, splice: str | None,
+              text: str | None = None) -> _Scope:
+        """Build the DAG of one file; ``splice`` is the splice name when spliced;
+        ``text`` is the file's content when the caller has already read it."""
         real = os.path.realpath(path)
         self.open_files.add(real)
-        commands = self._expand_includes(self._parse_file(path, label), cwd, label)
+        commands = self._expand_includes(self._parse_file(path, label, text), cwd)
         scope = _Scope(self, Dag(path=label), cwd, splice)
         second_pass = []
         for cmd in commands:
@@ -350,25 +362,16 @@ class _Scope:
         self.splice_descriptions.append(inner.submit_descriptions)
         if inner.rejected_at is not None and dag.rejected_at is None:
             dag.rejected_at = inner.rejected_at
-        pins_in, pins_out = inner_scope.pin_in, inner_scope.pin_out
-        nested = inner_scope.nested_splices
-        info = SpliceInfo(name=name, dagfile=cmd.fields["dagfile"], dir=splice_dir,
-                          nodes=list(rename.values()),
-                          pin_in={k: [rename[n] for n in v] for k, v in pins_in.items()},
-                          pin_out={k: [rename[n] for n in v] for k, v in pins_out.items()},
-                          nested=nested)
-        dag.splices[name] = info
-        self.nested_splices += 1 + nested
+        this = SpliceInfo(name="", dagfile=cmd.fields["dagfile"], dir="",
+                          nodes=list(inner.nodes), pin_in=inner_scope.pin_in,
+                          pin_out=inner_scope.pin_out, nested=inner_scope.nested_splices)
+        dag.splices[name] = _renamed_splice(this, name, rename, splice_dir)
+        self.nested_splices += 1 + this.nested
         for inner_splice in inner.splices.values():
             # Nested splices stay reachable by their full name (S1+S2).
-            nested_info = SpliceInfo(
-                name=prefix + inner_splice.name, dagfile=inner_splice.dagfile,
-                dir=_prefixed_dir(splice_dir, inner_splice.dir),
-                nodes=[rename[n] for n in inner_splice.nodes],
-                pin_in={k: [rename[n] for n in v] for k, v in inner_splice.pin_in.items()},
-                pin_out={k: [rename[n] for n in v] for k, v in inner_splice.pin_out.items()},
-                nested=inner_splice.nested)
-            dag.splices[nested_info.name] = nested_info
+            renamed = _renamed_splice(inner_splice, prefix + inner_splice.name, rename,
+                                      splice_dir)
+            dag.splices[renamed.name] = renamed
 
     def merge_splice_descriptions(self) -> None:
         # A description of the outer DAG wins over a same-named one in a splice.
@@ -615,7 +618,7 @@ def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None =
     if joins is None:
         joins = knobs.get("DAGMAN_USE_JOIN_NODES", "true").lower() in _TRUE
     loader = _Loader(allow, joins)
-    dag = loader.build(full, label, cwd, None).dag
+    dag = loader.build(full, label, cwd, None, text).dag
     dag.nodes = dict(sorted(dag.nodes.items(), key=lambda item: item[1].index))
     if dag.rejected_at is not None:
         file, line = dag.rejected_at

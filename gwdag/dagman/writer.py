@@ -10,7 +10,9 @@ reads as a node's category).
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 
 from .model import JOIN_NODE_PREFIX, Dag, Node, NodeKind
 
@@ -178,9 +180,6 @@ def dag_text(dag: Dag, *, header: str | None = None) -> str:
 
 def write_dag(dag: Dag, path: str, *, header: str | None = None) -> None:
     """Write ``dag`` to ``path`` (atomically: a temporary file, then a rename)."""
-    import os
-    import tempfile
-
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".gwdag-", suffix=".dag", dir=directory)
     try:
