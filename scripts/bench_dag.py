@@ -81,7 +81,7 @@ def bench_validate(nodes: int, repeat: int) -> None:
         print(f"[validate] {nodes} nodes, {edges} edges, {size / 1e6:.1f} MB DAG file")
         scan = "import htcondor2; htcondor2.Submit.from_dag('big.dag', {'force': True})"
         condor = best_of(repeat, [sys.executable, "-c", scan], work, env)
-        ours = best_of(repeat, [sys.executable, "-m", "gwdag.cli.main", "dag", "validate",
+        ours = best_of(repeat, [sys.executable, "-m", "gwdag", "dag", "validate",
                                 "big.dag"], work, env)
         print(f"  htcondor2.Submit.from_dag (keyword scan)  {condor:7.2f} s")
         print(f"  gwdag dag validate (full parse + lint)    {ours:7.2f} s")

@@ -186,3 +186,12 @@ def example(directory: str | None) -> None:
                f"gwdag dag flatten pipeline.dag -o flat.dag")
     if not report.ok:
         raise SystemExit(1)
+
+
+def _register_run_commands() -> None:
+    from . import dagrun
+
+    dagrun.register(dag_group)
+
+
+_register_run_commands()

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .gcpause import paused_gc
 from .graph import find_cycle
 from .loader import Issue, LoadOptions, LoadResult, load_dag
 from .model import Dag, Node, NodeKind
@@ -80,6 +81,7 @@ def lint_dag(dag: Dag, cwd: str) -> tuple[list[Issue], list[Issue]]:
     if cycle is not None:
         errors.append(Issue(dag.path, 0, "Cycle detected: " + " -> ".join(cycle)))
     checked: dict[str, str] = {}
+    paths: dict[tuple[str, str], str] = {}
     for node in dag.nodes.values():
         file, line = node.source
         if node.noop or node.join:
@@ -96,7 +98,11 @@ def lint_dag(dag: Dag, cwd: str) -> tuple[list[Issue], list[Issue]]:
             text = dag.submit_descriptions[node.submit]
             label = f"submit description {node.submit}"
         else:
-            path = _submit_file(node, cwd)
+            # Thousands of nodes share a file: resolve each (dir, file) pair once.
+            key = (node.dir, node.submit)
+            path = paths.get(key)
+            if path is None:
+                path = paths[key] = _submit_file(node, cwd)
             label = f"submit file {node.submit}"
             if path not in checked:
                 try:
@@ -133,10 +139,11 @@ def lint_dag(dag: Dag, cwd: str) -> tuple[list[Issue], list[Issue]]:
 def validate_dag(path: str, *, cwd: str | None = None,
                  options: LoadOptions | None = None) -> ValidationReport:
     """Load ``path`` and lint it: the answer to "would DAGMan accept this DAG?"."""
-    result = load_dag(path, cwd=cwd, options=options)
-    report = ValidationReport(path, result, list(result.errors), list(result.warnings))
-    if result.dag.nodes or not result.errors:
-        errors, warnings = lint_dag(result.dag, result.cwd)
-        report.errors.extend(errors)
-        report.warnings.extend(warnings)
+    with paused_gc():
+        result = load_dag(path, cwd=cwd, options=options)
+        report = ValidationReport(path, result, list(result.errors), list(result.warnings))
+        if result.dag.nodes or not result.errors:
+            errors, warnings = lint_dag(result.dag, result.cwd)
+            report.errors.extend(errors)
+            report.warnings.extend(warnings)
     return report

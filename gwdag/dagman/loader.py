@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .gcpause import paused_gc
 from .model import (
     JOIN_NODE_PREFIX,
     AbortDagOn,
@@ -207,8 +208,11 @@ class _Loader:
         commands = self._expand_includes(self._parse_file(path, label, text), cwd)
         scope = _Scope(self, Dag(path=label), cwd, splice)
         second_pass = []
+        first_pass = scope.first_pass
         for cmd in commands:
-            if not scope.first_pass(cmd):
+            if cmd.keyword in _FIRST_PASS:
+                first_pass(cmd)
+            else:
                 second_pass.append(cmd)
         scope.merge_splice_descriptions()
         for cmd in second_pass:
@@ -223,10 +227,15 @@ class _Loader:
 
 #: Node options DAGMan refuses (RETRY; ABORT-DAG-ON on FINAL) or ignores for
 #: FINAL, SERVICE and PROVISIONER nodes.
-_NOT_FOR_SPECIAL = ("RETRY", "ABORT_DAG_ON", "PRIORITY", "CATEGORY", "DONE",
-                    "SAVE_POINT_FILE", "TOLERANCE")
-_MODIFIERS = ("SCRIPT", "RETRY", "ABORT_DAG_ON", "VARS", "PRIORITY", "PRE_SKIP",
-              "TOLERANCE", "DONE", "SAVE_POINT_FILE", "CATEGORY")
+_NOT_FOR_SPECIAL = frozenset({"RETRY", "ABORT_DAG_ON", "PRIORITY", "CATEGORY", "DONE",
+                              "SAVE_POINT_FILE", "TOLERANCE"})
+_MODIFIERS = frozenset({"SCRIPT", "RETRY", "ABORT_DAG_ON", "VARS", "PRIORITY", "PRE_SKIP",
+                        "TOLERANCE", "DONE", "SAVE_POINT_FILE", "CATEGORY"})
+_NODE_KINDS = {kind.value: kind for kind in NodeKind}
+_FIRST_PASS = frozenset({*_NODE_KINDS, "SPLICE", "SUBMIT_DESCRIPTION", "REJECT", "DOT",
+                         "NODE_STATUS_FILE", "JOBSTATE_LOG"})
+_SPECIAL_KINDS = frozenset({NodeKind.FINAL, NodeKind.SERVICE, NodeKind.PROVISIONER})
+_PLAIN_KINDS = frozenset({NodeKind.JOB, NodeKind.SUBDAG})
 
 
 class _Scope:
@@ -246,9 +255,11 @@ class _Scope:
     # -- pass 1 ----------------------------------------------------------------------
     def first_pass(self, cmd: Command) -> bool:
         keyword = cmd.keyword
+        if keyword not in _FIRST_PASS:
+            return False
         fields = cmd.fields
         dag = self.dag
-        if keyword in ("JOB", "FINAL", "PROVISIONER", "SERVICE", "SUBDAG"):
+        if keyword in _NODE_KINDS:
             self._add_node(cmd)
         elif keyword == "SPLICE":
             self._add_splice(cmd)
@@ -286,10 +297,10 @@ class _Scope:
 
     def _add_node(self, cmd: Command) -> None:
         fields = cmd.fields
-        kind = NodeKind(cmd.keyword)
+        kind = _NODE_KINDS[cmd.keyword]
         name = fields["name"]
         dag = self.dag
-        if self._taken(name):
+        if name in dag.nodes or name in dag.splices:
             self.loader.error(cmd, f"Node {name} is already defined in the DAG")
             return
         if kind is NodeKind.FINAL:
@@ -304,22 +315,25 @@ class _Scope:
             self.loader.error(cmd, "Provisioner node is already defined in the DAG")
             return
         submit = fields["submit"]
-        if kind is NodeKind.JOB and submit.endswith(".condor.sub"):
+        if submit.endswith(".condor.sub") and kind is NodeKind.JOB:
             self.loader.error(cmd, f"Submit file {submit} is a DAGMan submit file "
                                    "(.condor.sub): use SUBDAG EXTERNAL for a sub-DAG")
             return
         done = fields["done"]
-        if done and kind not in (NodeKind.JOB, NodeKind.SUBDAG):
+        if done and kind not in _PLAIN_KINDS:
             self.loader.warn(cmd, f"Warning: DONE ignored for {kind.value} node {name}")
             done = False
-        node = Node(name=name, kind=kind, submit=submit, index=self.loader.new_index(),
-                    dir=fields["dir"] or "", inline_submit=fields["inline"],
-                    noop=fields["noop"], done=done, source=(cmd.file, cmd.line))
+        self.loader.node_index += 1
+        # Positional arguments: this runs once per node of DAGs of 100k+ nodes.
+        node = Node(name, kind, submit, self.loader.node_index, fields["dir"] or "",
+                    fields["inline"], fields["noop"], done)
+        node.source = (cmd.file, cmd.line)
         # A join node written out explicitly (by gwdag's writer) is still a join node.
-        node.join = (kind is NodeKind.JOB and node.noop and submit == "-"
-                     and _JOIN_NAME.fullmatch(name) is not None)
+        if node.noop:
+            node.join = (kind is NodeKind.JOB and submit == "-"
+                         and _JOIN_NAME.fullmatch(name) is not None)
         dag.nodes[name] = node
-        if kind in (NodeKind.JOB, NodeKind.SUBDAG):
+        if kind in _PLAIN_KINDS:
             self.own_nodes.append(name)
 
     def _add_splice(self, cmd: Command) -> None:
@@ -424,7 +438,7 @@ class _Scope:
         dag = self.dag
         node = dag.nodes.get(name)
         if node is not None:
-            if node.kind.special:
+            if node.kind in _SPECIAL_KINDS:
                 self.loader.error(cmd, f"{node.kind.value} node {name} can not have dependencies")
             else:
                 found.append(name)
@@ -440,6 +454,11 @@ class _Scope:
 
     def _add_dependencies(self, cmd: Command) -> None:
         dag = self.dag
+        fields = cmd.fields
+        if (len(fields["parents"]) == 1 or len(fields["children"]) == 1
+                or not self.loader.use_join_nodes):
+            if self._add_plain_dependencies(fields):
+                return
         parents: list[str] = []
         children: list[str] = []
         missing_parents: list[str] = []
@@ -471,6 +490,39 @@ class _Scope:
             for child in children:
                 dag.add_edge(parent, child, weak)
 
+    def _add_plain_dependencies(self, fields: dict) -> bool:
+        """Add the edges of a PARENT line that names only ordinary nodes, with no join
+        node and no repeated name; ``False`` (nothing done) for any other line."""
+        nodes = self.dag.nodes
+        parents, children = fields["parents"], fields["children"]
+        try:
+            for name in parents:
+                if nodes[name].kind in _SPECIAL_KINDS:
+                    return False
+            for name in children:
+                if nodes[name].kind in _SPECIAL_KINDS:
+                    return False
+        except KeyError:
+            return False
+        if len(set(parents)) != len(parents) or len(set(children)) != len(children):
+            return False
+        weak = fields["weak"]
+        all_children = self.dag.children
+        all_parents = self.dag.parents
+        for parent in parents:
+            kids = all_children.get(parent)
+            if kids is None:
+                kids = all_children[parent] = {}
+            for child in children:
+                edge_weak = weak and kids.get(child, True)
+                kids[child] = edge_weak
+                ups = all_parents.get(child)
+                if ups is None:
+                    all_parents[child] = {parent: edge_weak}
+                else:
+                    ups[parent] = edge_weak
+        return True
+
     def _targets(self, cmd: Command) -> list[Node]:
         name = cmd.fields["node"]
         dag = self.dag
@@ -494,7 +546,7 @@ class _Scope:
         keyword = cmd.keyword
         fields = cmd.fields
         loader = self.loader
-        if node.kind is not NodeKind.JOB and node.kind.special and keyword in _NOT_FOR_SPECIAL:
+        if node.kind in _SPECIAL_KINDS and keyword in _NOT_FOR_SPECIAL:
             message = f"{keyword} can not be applied to {node.kind.value} node {node.name}"
             if keyword == "RETRY" or (keyword == "ABORT_DAG_ON" and node.kind is NodeKind.FINAL):
                 loader.error(cmd, message)
@@ -502,7 +554,14 @@ class _Scope:
             if keyword != "ABORT_DAG_ON":
                 loader.warn(cmd, f"Warning: {message}; ignored")
                 return
-        if keyword == "SCRIPT":
+        if keyword == "VARS":
+            append = bool(fields["append"])
+            node_vars = node.vars
+            for key, value in fields["pairs"]:
+                if key in node_vars:
+                    loader.warn(cmd, f"Warning: VAR {key} is already defined in node {node.name}")
+                node_vars[key] = Var(value, append)
+        elif keyword == "SCRIPT":
             node.scripts[fields["type"]] = Script(
                 fields["type"], fields["command"], fields["defer_status"], fields["defer_time"],
                 fields["debug_file"], fields["debug_stream"])
@@ -511,12 +570,6 @@ class _Scope:
             node.retry_unless_exit = fields["unless_exit"]
         elif keyword == "ABORT_DAG_ON":
             node.abort_dag_on = AbortDagOn(fields["status"], fields["return_value"])
-        elif keyword == "VARS":
-            append = bool(fields["append"])
-            for key, value in fields["pairs"]:
-                if key in node.vars:
-                    loader.warn(cmd, f"Warning: VAR {key} is already defined in node {node.name}")
-                node.vars[key] = Var(value, append)
         elif keyword == "PRIORITY":
             if node.priority and node.priority != fields["priority"]:
                 loader.warn(cmd, f"Warning: new priority {fields['priority']} for node "
@@ -618,8 +671,10 @@ def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None =
     if joins is None:
         joins = knobs.get("DAGMAN_USE_JOIN_NODES", "true").lower() in _TRUE
     loader = _Loader(allow, joins)
-    dag = loader.build(full, label, cwd, None, text).dag
-    dag.nodes = dict(sorted(dag.nodes.items(), key=lambda item: item[1].index))
+    with paused_gc():
+        dag = loader.build(full, label, cwd, None, text).dag
+    if dag.splices:  # lifted splice nodes are inserted out of creation order
+        dag.nodes = dict(sorted(dag.nodes.items(), key=lambda item: item[1].index))
     if dag.rejected_at is not None:
         file, line = dag.rejected_at
         loader.errors.append(Issue(file, line, "DAG marked with REJECT command", "REJECT"))

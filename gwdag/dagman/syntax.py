@@ -592,12 +592,69 @@ class _CommandParser:
             return self._parse_pin(lex, fields)
         raise AssertionError(f"no parser for {keyword}")  # pragma: no cover
 
+    def _fast(self, text: str) -> tuple[str, dict[str, Any]] | None:
+        """The command of a plain JOB, VARS, PARENT or RETRY line, or ``None``.
+
+        Generated DAGs are almost entirely such lines; these forms (no quotes but
+        in VARS values, no escapes, no options) parse to exactly what the general
+        path gives, which takes over for anything else.
+        """
+        word, _, rest = text.partition(" ")
+        if word == "JOB":
+            match = _FAST_JOB.fullmatch(rest)
+            if match is None or match.group(1).upper() in RESERVED_NAMES:
+                return None
+            return "JOB", {"name": match.group(1), "dir": None, "noop": False, "done": False,
+                           "inline": None, "submit": match.group(2)}
+        if word == "VARS":
+            match = _FAST_VARS.fullmatch(rest)
+            if match is None:
+                return None
+            return "VARS", {"node": match.group(1), "append": None,
+                            "pairs": _FAST_PAIR.findall(match.group(2))}
+        if _SLOW_LINE.search(text) is not None:
+            return None
+        parts = text.split()
+        if word == "PARENT":
+            if text.upper().count("CHILD") != 1 or "CHILD" not in parts:
+                return None
+            split = parts.index("CHILD")
+            if split < 2 or split == len(parts) - 1:
+                return None
+            return "PARENT", {"weak": False, "parents": parts[1:split],
+                              "children": parts[split + 1:]}
+        if word == "RETRY":
+            if len(parts) != 3 or not parts[2].isascii() or not parts[2].isdigit():
+                return None
+            if len(parts[2]) > 9:
+                return None
+            return "RETRY", {"node": parts[1], "unless_exit": None,
+                             "retries": int(parts[2])}
+        return None
+
     def parse(self) -> tuple[list[Command], list[SyntaxIssue]]:
         commands: list[Command] = []
         issues: list[SyntaxIssue] = []
         filename = self.filename
-        while (entry := self.lines.next_command()) is not None:
-            line_no, text = entry
+        fast = self._fast
+        lines = self.lines
+        raw = lines.lines
+        while lines.index < len(raw):
+            # The common line (one line, no comment) is handled here; the rest,
+            # continuations included, by _Lines.next_command.
+            text = raw[lines.index].strip()
+            if text and text[0] != "#" and text[-1] != "\\" and not text.startswith("//"):
+                lines.index += 1
+                line_no = lines.index
+            else:
+                entry = lines.next_command()
+                if entry is None:
+                    break
+                line_no, text = entry
+            plain = fast(text)
+            if plain is not None:
+                commands.append(Command(plain[0], filename, line_no, plain[1]))
+                continue
             lex = LineLexer(text)
             word = lex.next()
             keyword = canonical_keyword(word)
@@ -630,6 +687,15 @@ class _CommandParser:
         return commands, issues
 
 
+#: The plain forms :meth:`_CommandParser._fast` takes: no quote, backslash or ``=``
+#: outside VARS; VARS keys that start with an ASCII letter or digit (not ``queue``)
+#: and double-quoted values without escapes.
+_SLOW_LINE = re.compile(r"[\"'=\\]")
+_FAST_KEY = r"(?![qQ][uU][eE][uU][eE])[A-Za-z0-9][^\s=\"'\\]*"
+_FAST_VARS = re.compile(
+    r"([^\s=\"'\\]+)((?:[ \t]+" + _FAST_KEY + r"=\"[^\"\\\n]*\")+)[ \t]*")
+_FAST_JOB = re.compile(r"([^\s=\"'\\+]+)[ \t]+([^\s=\"'\\{@][^\s=\"'\\]*)")
+_FAST_PAIR = re.compile(r"(" + _FAST_KEY + r")=\"([^\"\\\n]*)\"")
 _ALNUM = re.compile(r"[^\W_]")
 _VARS_MODE = re.compile(r"(PREPEND|APPEND)(?:[ \t]+|$)", re.IGNORECASE)
 _BLANK = " \t\r"

@@ -1,0 +1,1 @@
+"""Executors: where a DAG runs (the embedded local executor; an HTCondor pool)."""
