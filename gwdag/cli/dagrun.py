@@ -104,31 +104,35 @@ def rm(dag: str, timeout: float) -> None:
     raise click.ClickException(f"{dag}: pid {pid} has not exited after {timeout:.0f} s")
 
 
-def _stderr_tail(dag: str, cwd: str, node_name: str, lines: int = 5) -> list[str]:
-    """The last lines of a failed node's error file, when its submit file names one."""
+def _stderr_tails(dag_file: str, cwd: str, node_names: list[str], lines: int = 5
+                  ) -> dict[str, list[str]]:
+    """The last lines of each named node's error file, when its submit file names one."""
     from ..dagman.loader import load_dag
 
-    try:
-        loaded = load_dag(dag, cwd=cwd).dag
-        node = loaded.nodes[node_name]
-        submit_dir = os.path.join(cwd, node.dir) if node.dir else cwd
-        if node.inline_submit is not None:
-            text = node.inline_submit
-        elif node.submit in loaded.submit_descriptions:
-            text = loaded.submit_descriptions[node.submit]
-        else:
-            with open(os.path.join(submit_dir, node.submit), encoding="utf-8") as handle:
-                text = handle.read()
-        macros = {"JOB": node.name, "RETRY": "0"}
-        macros.update({k: v.value for k, v in node.vars.items()})
-        spec = read_job_spec(text, submit_dir, macros, {}, cluster=0)
-        path = spec.procs[0].stderr
-        if not path:
-            return []
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().splitlines()[-lines:]
-    except (OSError, KeyError, JobSpecError, IndexError):
-        return []
+    if not node_names:
+        return {}
+    dag = load_dag(dag_file, cwd=cwd).dag
+    tails: dict[str, list[str]] = {}
+    for name in node_names:
+        try:
+            node = dag.nodes[name]
+            submit_dir = os.path.join(cwd, node.dir) if node.dir else cwd
+            if node.inline_submit is not None:
+                text = node.inline_submit
+            elif node.submit in dag.submit_descriptions:
+                text = dag.submit_descriptions[node.submit]
+            else:
+                with open(os.path.join(submit_dir, node.submit), encoding="utf-8") as handle:
+                    text = handle.read()
+            macros = {"JOB": node.name, "RETRY": "0"}
+            macros.update({k: v.value for k, v in node.vars.items()})
+            path = read_job_spec(text, submit_dir, macros, {}, cluster=0).procs[0].stderr
+            if path:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    tails[name] = handle.read().splitlines()[-lines:]
+        except (OSError, KeyError, JobSpecError, IndexError):
+            continue
+    return tails
 
 
 @click.command("status")
@@ -144,7 +148,7 @@ def status(dag: str, as_json: bool, watch: bool, usedagdir: bool) -> None:
         pid = running_pid(os.path.abspath(dag))
         progress = dag_progress(dag, cwd=cwd, running_pid=pid)
         failed = [n for n in progress.nodes if n.status is NodeStatus.ERROR]
-        tails = {n.name: _stderr_tail(dag, cwd, n.name) for n in failed}
+        tails = _stderr_tails(dag, cwd, [n.name for n in failed])
         if as_json:
             document = progress.document()
             for node in document["nodes"]:

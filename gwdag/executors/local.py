@@ -137,7 +137,7 @@ class _NodeRun:
 
     __slots__ = ("node", "status", "waiting", "retries", "pre_return", "job_return",
                  "retval", "cluster", "job", "procs", "procs_left", "seq", "details",
-                 "ready_seq", "script", "started_once", "throttled", "deferred_kind")
+                 "script", "started_once")
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -153,11 +153,8 @@ class _NodeRun:
         self.procs_left = 0
         self.seq = 0
         self.details = ""
-        self.ready_seq = 0
         self.script: subprocess.Popen[bytes] | None = None
         self.started_once = False
-        self.throttled = False
-        self.deferred_kind = ""
 
 
 def _now_prefix() -> str:
@@ -209,6 +206,7 @@ class LocalExecutor:
         self._wake_r = self._wake_w = -1
         self._noop_subproc = 0
         self._removal_done = False
+        self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
         self.scratch_root = ""
 
     # -- artifacts -------------------------------------------------------------------
@@ -511,8 +509,6 @@ class LocalExecutor:
                 start_new_session=True)
         except OSError as exc:
             self._out(f"ERROR: failed to run {kind} script of node {node.name}: {exc}")
-            if debug:
-                debug.close()
             self.scripts_running[kind] -= 1
             self._script_done(nr, kind, 1, None)
             return
@@ -589,13 +585,7 @@ class LocalExecutor:
     # -- jobs --------------------------------------------------------------------------
     def _submit(self, nr: _NodeRun) -> None:
         node = nr.node
-        if not nr.seq:
-            self.seq += 1
-            nr.seq = self.seq
-        if not nr.started_once:
-            nr.started_once = True
-            if node.save_point_file:
-                self._write_save_point(node)
+        self._start_attempt(nr)
         nr.status = NodeStatus.SUBMITTED
         self.changed = True
         nr.procs = []
@@ -925,6 +915,17 @@ class LocalExecutor:
             if nr.script is not None and nr.script.returncode is None:
                 _kill_group(nr.script.pid)
 
+    def _start_attempt(self, nr: _NodeRun) -> None:
+        """Number an attempt when its PRE script or job starts (jobstate.log's
+        sequence); the node's first start writes its save-point file."""
+        if not nr.seq:
+            self.seq += 1
+            nr.seq = self.seq
+        if not nr.started_once:
+            nr.started_once = True
+            if nr.node.save_point_file:
+                self._write_save_point(nr.node)
+
     def _write_save_point(self, node: Node) -> None:
         path = node.save_point_file
         if os.sep not in path:
@@ -951,8 +952,6 @@ class LocalExecutor:
             self.selector.register(fd, selectors.EVENT_READ, (pid, data))
         else:  # pragma: no cover - kernels without pidfd: polled in _wait
             self._polled.append((pid, data))
-
-    _polled: list = []
 
     def _reap(self, pid: int, data: tuple) -> bool:
         try:
@@ -1025,12 +1024,7 @@ class LocalExecutor:
                                   or self.scripts_running["PRE"] < options.max_pre):
             name = self.pre_queue.popleft()
             nr = self.runs[name]
-            if not nr.started_once and nr.node.save_point_file:
-                nr.started_once = True
-                self._write_save_point(nr.node)
-            if not nr.seq:
-                self.seq += 1
-                nr.seq = self.seq
+            self._start_attempt(nr)
             self._start_script(nr, "PRE")
         held_back = []
         while self.ready:
@@ -1143,7 +1137,6 @@ class LocalExecutor:
     def run(self) -> RunResult:
         """Run the DAG to completion; the result carries DAGMan's exit code."""
         start = time.time()
-        self._polled = []
         pid = running_pid(self.dag_file)
         if pid is not None and pid != os.getpid():
             raise DagAlreadyRunning(f"{os.path.basename(self.dag_file)} is already running "
