@@ -91,3 +91,40 @@ def test_unknown_parent_is_refused():
     dag = DagBuilder()
     with pytest.raises(KeyError):
         dag.node("B", "b.sub", parents=["nope"])
+
+
+def test_columns_write_what_build_models(tmp_path: Path):
+    """Layers are written from columns; the text reads back to build()'s DAG."""
+    dag = DagBuilder("cols.dag")
+    dag.submit_description("work", {"executable": "/bin/true"})
+    start = dag.node("start", "work", post="post.sh $RETURN")
+    first = dag.layer("a", "work", vars=[{"x": 'say "hi"', "y": "c:\\tmp"}, {"x": "2"}, {}],
+                      parents=[start], pre="pre.sh $JOB", retry=3, unless_exit=4,
+                      append_vars={"z": "late"}, priority=5, category="c")
+    second = dag.layer("b", "INLINE", vars=3, parents=first,
+                       inline="executable = /bin/true\nqueue\n")
+    third = dag.layer("c", "work", vars=3, parents=second, edges="one_to_one")
+    dag.connect(third.names, ["start"], edges=lambda i: ())
+    dag.node("end", "work", weak_parents=third.names)
+    dag.final("F", "work")
+    path = tmp_path / "cols.dag"
+    dag.write(str(path))
+    result = load_dag(path.name, cwd=str(tmp_path))
+    assert result.errors == []
+    built = dag.build()
+    assert dag_document(result.dag)["nodes"] == dag_document(built)["nodes"]
+    assert set(map(tuple, dag_document(result.dag)["edges"])) == {
+        (p, c) for p, c, _ in built.edges()}
+    assert result.dag.nodes["a:0"].vars["x"].value == 'say "hi"'
+    assert result.dag.nodes["a:0"].vars["y"].value == "c:\\tmp"
+    assert result.dag.parents["end"] == {name: True for name in third.names}
+    assert sum(n.join for n in result.dag.nodes.values()) == 1
+
+
+def test_layer_names_must_be_new_and_edges_in_range():
+    dag = DagBuilder()
+    dag.layer("a", "x.sub", vars=2)
+    with pytest.raises(ValueError, match="a:0 is already defined"):
+        dag.layer("a", "x.sub", vars=2)
+    with pytest.raises(ValueError, match="outside the 2 parents"):
+        dag.layer("b", "x.sub", vars=2, parents=["a:0", "a:1"], edges=lambda i: (i + 1,))

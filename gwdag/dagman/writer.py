@@ -16,7 +16,10 @@ import tempfile
 
 from .model import JOIN_NODE_PREFIX, Dag, Node, NodeKind
 
-__all__ = ["write_dag", "dag_text", "quote_token", "JOIN_NODE_SUBMIT"]
+__all__ = [
+    "write_dag", "write_text", "dag_text", "header_lines", "node_definition_lines",
+    "node_option_lines", "vars_value", "quote_token", "JOIN_NODE_SUBMIT",
+]
 
 #: Submit token of a join node written explicitly (NOOP nodes need no file).
 JOIN_NODE_SUBMIT = "-"
@@ -31,7 +34,8 @@ def quote_token(token: str) -> str:
     return f'"{escaped}"'
 
 
-def _vars_value(value: str) -> str:
+def vars_value(value: str) -> str:
+    """A VARS value in double quotes, with backslashes and quotes escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -42,7 +46,8 @@ def _inline_block(opener_line: str, body: str) -> list[str]:
     return [opener_line, *lines, "}"]
 
 
-def _node_definition(node: Node) -> list[str]:
+def node_definition_lines(node: Node) -> list[str]:
+    """The line(s) defining ``node`` (several for an inline submit description)."""
     options = ""
     if node.dir:
         options += f" DIR {quote_token(node.dir)}"
@@ -60,10 +65,11 @@ def _node_definition(node: Node) -> list[str]:
     return [f"{node.kind.value} {node.name} {quote_token(submit)}{options}"]
 
 
-def _node_options(node: Node, out: list[str]) -> None:
+def node_option_lines(node: Node, out: list[str]) -> None:
+    """Append the VARS, SCRIPT, RETRY, ... lines of ``node`` to ``out``."""
     name = node.name
-    prepend = [f"{k}={_vars_value(v.value)}" for k, v in node.vars.items() if not v.append]
-    append = [f"{k}={_vars_value(v.value)}" for k, v in node.vars.items() if v.append]
+    prepend = [f"{k}={vars_value(v.value)}" for k, v in node.vars.items() if not v.append]
+    append = [f"{k}={vars_value(v.value)}" for k, v in node.vars.items() if v.append]
     if prepend:
         out.append(f"VARS {name} {' '.join(prepend)}")
     if append:
@@ -120,8 +126,8 @@ def _regenerable_joins(dag: Dag) -> set[str]:
     return joins
 
 
-def dag_text(dag: Dag, *, header: str | None = None) -> str:
-    """The DAG file text for ``dag``."""
+def header_lines(dag: Dag, header: str | None = None) -> list[str]:
+    """The comment header and the DAG-wide commands, up to the node definitions."""
     out: list[str] = []
     if header:
         out.extend(f"# {line}" if line else "#" for line in header.splitlines())
@@ -154,12 +160,18 @@ def dag_text(dag: Dag, *, header: str | None = None) -> str:
         out.append("REJECT")
     for name, body in dag.submit_descriptions.items():
         out.extend(_inline_block(f"SUBMIT-DESCRIPTION {name} {{", body))
+    return out
+
+
+def dag_text(dag: Dag, *, header: str | None = None) -> str:
+    """The DAG file text for ``dag``."""
+    out = header_lines(dag, header)
     regenerated = _regenerable_joins(dag)
     nodes = [n for n in dag.nodes.values() if n.name not in regenerated]
     for node in nodes:
-        out.extend(_node_definition(node))
+        out.extend(node_definition_lines(node))
     for node in nodes:
-        _node_options(node, out)
+        node_option_lines(node, out)
     for node in nodes:
         kids = [(c, w) for c, w in dag.children.get(node.name, {}).items()
                 if c not in regenerated]
@@ -180,11 +192,16 @@ def dag_text(dag: Dag, *, header: str | None = None) -> str:
 
 def write_dag(dag: Dag, path: str, *, header: str | None = None) -> None:
     """Write ``dag`` to ``path`` (atomically: a temporary file, then a rename)."""
+    write_text(dag_text(dag, header=header), path)
+
+
+def write_text(text: str, path: str) -> None:
+    """Write DAG ``text`` to ``path`` atomically: a temporary file, then a rename."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".gwdag-", suffix=".dag", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(dag_text(dag, header=header))
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
