@@ -48,9 +48,27 @@ allow_illegal_chars = false
 # "condor" submits them to an HTCondor schedd through the htcondor2 bindings.
 kind = "local"
 
+[intake]
+# Sources gwdag listen reads when no --source is given: vtp://HOST:PORT,
+# redis://HOST:PORT/DB?stream=NAME&group=GROUP, dir:///path.  Empty: flags only.
+sources = []
+# A message larger than this (bytes) is rejected before parsing; GCN notices are
+# ~10 kB, the largest real inputs (JSON with an embedded sky map, coinc.xml with
+# PSDs) about 1 MB.
+max_bytes = 16777216
+# A gzip file may expand to at most this many bytes (decompression bombs).
+max_unzipped = 67108864
+
 [log]
 # INFO records every alert and run once; DEBUG adds per-node detail.
 level = "INFO"
+# "text" (ISO-8601 UTC timestamps) or "json" (one JSON object per line).
+format = "text"
+
+[sentry]
+# Sentry DSN; empty = off.  Prefer $SENTRY_DSN (secrets never live in the repo).
+dsn = ""
+environment = "production"
 """
 
 DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(DEFAULTS_TOML)

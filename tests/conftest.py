@@ -41,3 +41,43 @@ def stub_condor_dagman(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     return stub
+
+
+GWCELERY = FIXTURES / "gwcelery"
+
+
+def require_gwcelery() -> Path:
+    """The GWCelery fixture directory, or a skip (a fail in CI) when it is absent."""
+    if not GWCELERY.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"the GWCelery fixtures are missing at {GWCELERY} (set GWDAG_FIXTURES)")
+        pytest.skip(f"GWCelery fixtures not found at {GWCELERY}; set GWDAG_FIXTURES")
+    return GWCELERY
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real redis-server on a unix socket for the session; yields its URL base."""
+    import shutil
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed (.ci/run installs it with apt-get)")
+        pytest.skip("redis-server not installed")
+    directory = tmp_path_factory.mktemp("redis")
+    sock = directory / "redis.sock"
+    proc = subprocess.Popen([server, "--port", "0", "--unixsocket", str(sock),
+                             "--save", "", "--appendonly", "no", "--dir", str(directory)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.02)
+    yield f"unix://{sock}"
+    proc.terminate()
+    proc.wait(5)

@@ -10,6 +10,7 @@ import click
 from .. import __version__
 from ..config import ConfigError, load_config, to_toml
 from .dag import dag_group
+from .intake import ingest, listen, replay, spool_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,6 +53,8 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 
 
 main.add_command(dag_group)
+for _command in (ingest, listen, replay, spool_group):
+    main.add_command(_command)
 
 
 def run() -> None:  # pragma: no cover - console-script shim

@@ -1,0 +1,361 @@
+"""The spool: every message durably on disk before its source is acknowledged.
+
+Layout under ``<root>/spool/``::
+
+    tmp/        files being written (removed at start-up: never acknowledged)
+    incoming/   <key>.alert   accepted, waiting for the planner
+    claimed/    <key>.alert   taken by the planner
+    done/       <key>.alert   processed
+    failed/     <key>.alert + <key>.reason.json
+    rejected/   <key>.raw (the bytes exactly as received) + <key>.reason.json
+    duplicates.jsonl          one line per message seen again (key, source, time)
+
+An ``.alert`` file is one line of JSON metadata (:meth:`Alert.metadata` plus
+``spooled_at``) followed by the raw bytes.  A write goes to ``tmp/``, is fsync'd,
+then hard-linked into its state directory (``link`` refuses to overwrite, so two
+writers of the same key cannot both win) and the directory is fsync'd.  Moves
+between states are single renames.  A key already present in any state is a
+duplicate and is not written again; states are checked in the order a file moves
+through them, so a concurrent move cannot hide it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .alert import Alert, AlertRejected
+from .formats import DEFAULT_LIMITS, Limits, parse_alert
+
+__all__ = ["Spool", "SpoolResult", "SpoolEntry", "STATES", "SpoolError"]
+
+#: Entry states, in the order an entry moves through them.
+STATES = ("incoming", "claimed", "done", "failed", "rejected")
+_ALERT = ".alert"
+_RAW = ".raw"
+_REASON = ".reason.json"
+
+
+class SpoolError(Exception):
+    """A spool operation that cannot be done (unknown key, wrong state)."""
+
+
+@dataclass
+class SpoolResult:
+    """What became of one message: ``status`` is ``accepted``, ``duplicate`` or
+    ``rejected`` (with ``reason``)."""
+
+    status: str
+    key: str
+    kind: str | None = None
+    trigger_gps: float | None = None
+    reason: str | None = None
+    source: str = ""
+
+    def document(self) -> dict[str, Any]:
+        return {"status": self.status, "kind": self.kind, "key": self.key,
+                "trigger_gps": self.trigger_gps, "reason": self.reason}
+
+
+@dataclass
+class SpoolEntry:
+    """One entry as ``gwdag spool ls`` shows it; ``received_at`` in Unix seconds."""
+
+    key: str
+    kind: str | None
+    state: str
+    received_at: float | None
+    reason: str | None
+    path: str
+
+    def document(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "state": self.state,
+                "received_at": self.received_at, "reason": self.reason}
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: str, chunks: Iterable[bytes]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Spool:
+    """The spool under data root ``root`` (created when missing)."""
+
+    def __init__(self, root: str, *, limits: Limits = DEFAULT_LIMITS,
+                 create: bool = True) -> None:
+        """``create=False`` opens the spool read-only: nothing is created."""
+        self.root = os.path.abspath(root)
+        self.path = os.path.join(self.root, "spool")
+        self.limits = limits
+        self.dirs = {state: os.path.join(self.path, state) for state in STATES}
+        self.tmp = os.path.join(self.path, "tmp")
+        if create:
+            for directory in (self.tmp, *self.dirs.values()):
+                os.makedirs(directory, exist_ok=True)
+        self._counter = 0
+
+    @property
+    def exists(self) -> bool:
+        return os.path.isdir(self.dirs["incoming"])
+
+    # -- writing -------------------------------------------------------------------
+    def clean_tmp(self) -> int:
+        """Remove half-written files left by a crash; returns how many.  Call only
+        while no other process writes to this spool (the listener holds its lock)."""
+        removed = 0
+        for name in os.listdir(self.tmp):
+            try:
+                os.unlink(os.path.join(self.tmp, name))
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    def _tmp_path(self) -> str:
+        self._counter += 1  # with the thread id: unique even across threads
+        return os.path.join(self.tmp, f"{os.getpid()}-{threading.get_ident()}-"
+                                      f"{time.monotonic_ns()}-{self._counter}")
+
+    def _publish(self, tmp: str, final: str) -> bool:
+        """Link ``tmp`` to ``final``; False when ``final`` exists (a duplicate)."""
+        try:
+            os.link(tmp, final)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+
+    def state_of(self, key: str) -> str | None:
+        """The state of ``key``, or ``None`` when the spool has never seen it."""
+        for state in STATES[:4]:
+            if os.path.exists(os.path.join(self.dirs[state], key + _ALERT)):
+                return state
+        if os.path.exists(os.path.join(self.dirs["rejected"], key + _RAW)):
+            return "rejected"
+        return None
+
+    def _record_duplicate(self, key: str, source: str, received_at: float) -> None:
+        line = json.dumps({"key": key, "source": source, "received_at": received_at,
+                           "seen_at": time.time()}) + "\n"
+        fd = os.open(os.path.join(self.path, "duplicates.jsonl"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    def _store_alert(self, alert: Alert) -> str:
+        """Write ``alert`` into incoming/ (no directory fsync); returns its status."""
+        if self.state_of(alert.key) is not None:
+            self._record_duplicate(alert.key, alert.source, alert.received_at)
+            return "duplicate"
+        meta = alert.metadata()
+        meta["spooled_at"] = time.time()
+        header = json.dumps(meta, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+        tmp = self._tmp_path()
+        _write_file(tmp, (header, alert.raw))
+        final = os.path.join(self.dirs["incoming"], alert.key + _ALERT)
+        if not self._publish(tmp, final):
+            self._record_duplicate(alert.key, alert.source, alert.received_at)
+            return "duplicate"
+        return "accepted"
+
+    def _store_rejected(self, raw: bytes, reason: str, kind: str | None, source: str,
+                        received_at: float) -> str:
+        key = f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
+        raw_path = os.path.join(self.dirs["rejected"], key + _RAW)
+        if os.path.exists(raw_path):
+            return key
+        note = {"key": key, "kind": kind, "reason": reason, "source": source,
+                "received_at": received_at, "size": len(raw)}
+        tmp = self._tmp_path()
+        _write_file(tmp, (json.dumps(note).encode() + b"\n",))
+        os.replace(tmp, os.path.join(self.dirs["rejected"], key + _REASON))
+        tmp = self._tmp_path()
+        _write_file(tmp, (raw,))
+        self._publish(tmp, raw_path)
+        return key
+
+    def ingest_many(self, messages: Iterable[tuple[bytes, str, float | None]]
+                    ) -> list[SpoolResult]:
+        """Parse and durably store ``(bytes, source, received_at)`` messages.
+
+        When this returns, every message is on disk (fsync'd, directories too) as
+        accepted, duplicate or rejected: acknowledge the source only after it.
+        """
+        results = []
+        touched: set[str] = set()
+        for raw, source, received_at in messages:
+            received = time.time() if received_at is None else received_at
+            try:
+                alert = parse_alert(raw, received_at=received, source=source,
+                                    limits=self.limits)
+            except AlertRejected as exc:
+                key = self._store_rejected(bytes(raw), exc.reason, exc.kind, source, received)
+                touched.add("rejected")
+                results.append(SpoolResult("rejected", key, exc.kind, None, exc.reason, source))
+                continue
+            status = self._store_alert(alert)
+            touched.add("incoming")
+            results.append(SpoolResult(status, alert.key, alert.kind, alert.trigger_gps,
+                                       None, source))
+        for state in touched:
+            _fsync_dir(self.dirs[state])
+        return results
+
+    def ingest(self, raw: bytes, source: str = "", received_at: float | None = None
+               ) -> SpoolResult:
+        """One message; see :meth:`ingest_many`."""
+        return self.ingest_many([(raw, source, received_at)])[0]
+
+    def check(self, raw: bytes, source: str = "") -> SpoolResult:
+        """What :meth:`ingest` would do with ``raw``, writing nothing (``--dry-run``)."""
+        try:
+            alert = parse_alert(raw, source=source, limits=self.limits)
+        except AlertRejected as exc:
+            key = f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
+            return SpoolResult("rejected", key, exc.kind, None, exc.reason, source)
+        status = "duplicate" if self.state_of(alert.key) is not None else "accepted"
+        return SpoolResult(status, alert.key, alert.kind, alert.trigger_gps, None, source)
+
+    # -- reading --------------------------------------------------------------------
+    def _find(self, key: str) -> tuple[str, str]:
+        state = self.state_of(key)
+        if state is None:
+            raise SpoolError(f"no spool entry {key!r} under {self.path}")
+        suffix = _RAW if state == "rejected" else _ALERT
+        return state, os.path.join(self.dirs[state], key + suffix)
+
+    def _reason(self, state: str, key: str) -> dict[str, Any] | None:
+        try:
+            with open(os.path.join(self.dirs[state], key + _REASON), "rb") as handle:
+                return json.loads(handle.readline())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def read(self, key: str) -> tuple[dict[str, Any], bytes]:
+        """``(metadata, raw bytes)`` of an entry; metadata has ``state`` and, for
+        failed and rejected entries, ``reason``."""
+        state, path = self._find(key)
+        with open(path, "rb") as handle:
+            if state == "rejected":
+                meta = self._reason(state, key) or {"key": key}
+                raw = handle.read()
+            else:
+                meta = json.loads(handle.readline())
+                raw = handle.read()
+        meta["state"] = state
+        if state == "failed":
+            meta["reason"] = (self._reason(state, key) or {}).get("reason")
+        return meta, raw
+
+    def entries(self, state: str | None = None) -> Iterator[SpoolEntry]:
+        """Entries of one state (or all), oldest file first within a state."""
+        for name in STATES if state is None else (state,):
+            if name not in self.dirs:
+                raise SpoolError(f"unknown state {name!r} (one of {', '.join(STATES)})")
+            directory = self.dirs[name]
+            suffix = _RAW if name == "rejected" else _ALERT
+            if not os.path.isdir(directory):
+                continue
+            with os.scandir(directory) as scan:
+                files = sorted((e for e in scan if e.name.endswith(suffix)),
+                               key=lambda e: (e.stat().st_mtime_ns, e.name))
+            for entry in files:
+                key = entry.name[:-len(suffix)]
+                yield self._entry(name, key, entry.path)
+
+    def _entry(self, state: str, key: str, path: str) -> SpoolEntry:
+        if state == "rejected":
+            note = self._reason(state, key) or {}
+            return SpoolEntry(key, note.get("kind"), state, note.get("received_at"),
+                              note.get("reason"), path)
+        try:
+            with open(path, "rb") as handle:
+                meta = json.loads(handle.readline())
+        except (FileNotFoundError, ValueError):
+            meta = {}
+        reason = (self._reason(state, key) or {}).get("reason") if state == "failed" else None
+        return SpoolEntry(key, meta.get("kind"), state, meta.get("received_at"), reason, path)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per state, the oldest incoming entry's age (s), duplicates seen."""
+        counts = {}
+        oldest = None
+        for state in STATES:
+            suffix = _RAW if state == "rejected" else _ALERT
+            if not os.path.isdir(self.dirs[state]):
+                counts[state] = 0
+                continue
+            with os.scandir(self.dirs[state]) as scan:
+                names = [e for e in scan if e.name.endswith(suffix)]
+            counts[state] = len(names)
+            if state == "incoming" and names:
+                oldest = time.time() - min(e.stat().st_mtime for e in names)
+        try:
+            with open(os.path.join(self.path, "duplicates.jsonl"), "rb") as handle:
+                duplicates = sum(1 for _ in handle)
+        except FileNotFoundError:
+            duplicates = 0
+        return {"root": self.root, "counts": counts, "duplicates": duplicates,
+                "oldest_incoming_age": oldest}
+
+    # -- the planner's side ----------------------------------------------------------
+    def claim(self, key: str) -> str | None:
+        """Move ``key`` from incoming/ to claimed/; its new path, or ``None`` when
+        another claimer took it first."""
+        target = os.path.join(self.dirs["claimed"], key + _ALERT)
+        try:
+            os.rename(os.path.join(self.dirs["incoming"], key + _ALERT), target)
+        except FileNotFoundError:
+            return None
+        _fsync_dir(self.dirs["claimed"])
+        return target
+
+    def finish(self, key: str, ok: bool, reason: str = "") -> None:
+        """Move a claimed entry to done/ or (with ``reason``) failed/."""
+        source = os.path.join(self.dirs["claimed"], key + _ALERT)
+        if not os.path.exists(source):
+            raise SpoolError(f"{key!r} is not claimed")
+        state = "done" if ok else "failed"
+        if not ok:
+            tmp = self._tmp_path()
+            note = {"key": key, "reason": reason or "failed", "failed_at": time.time()}
+            _write_file(tmp, (json.dumps(note).encode() + b"\n",))
+            os.replace(tmp, os.path.join(self.dirs[state], key + _REASON))
+        os.rename(source, os.path.join(self.dirs[state], key + _ALERT))
+        _fsync_dir(self.dirs[state])
+
+    def requeue_claims(self) -> list[str]:
+        """Return every claimed entry to incoming/ (stale claims after a crash).
+        Call only while holding the planner's lock."""
+        moved = []
+        for entry in list(self.entries("claimed")):
+            os.rename(entry.path, os.path.join(self.dirs["incoming"], entry.key + _ALERT))
+            moved.append(entry.key)
+        if moved:
+            _fsync_dir(self.dirs["incoming"])
+        return moved

@@ -1,0 +1,1 @@
+"""Operations: error reporting, monitoring checks, metrics, cleanup, deployment."""
