@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from .formats.safety import root_offset
+
 __all__ = ["send_frame", "recv_frame", "transport", "transport_role", "event_ivorn",
            "transport_origin",
            "CLIENT_IVORN", "FrameTooLarge"]
@@ -73,17 +75,10 @@ def transport(role: str, origin: str, response: str = CLIENT_IVORN) -> bytes:
 
 
 def _root_start(payload: bytes) -> bytes:
-    """The root element's start tag (after the XML declaration and comments)."""
-    position = 0
-    while True:
-        lt = payload.find(b"<", position)
-        if lt < 0:
-            return b""
-        if payload[lt + 1:lt + 2] in (b"?", b"!"):
-            position = lt + 1
-            continue
-        gt = payload.find(b">", lt)
-        return payload[lt:gt + 1 if gt >= 0 else lt + 2000]
+    """The root element's start tag."""
+    lt = root_offset(payload)
+    gt = payload.find(b">", lt)
+    return payload[lt:gt + 1 if gt >= 0 else lt + 2000]
 
 
 def transport_role(payload: bytes) -> str | None:

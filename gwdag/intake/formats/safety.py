@@ -16,7 +16,8 @@ from lxml import etree
 
 from ..alert import AlertRejected
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "gunzip", "parse_xml", "parse_json", "describe_start"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "gunzip", "parse_xml", "parse_json", "describe_start",
+           "root_offset"]
 
 
 class Limits:
@@ -55,30 +56,27 @@ def gunzip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
     return out
 
 
-def _prolog(data: bytes) -> bytes:
-    """The bytes before the root element (XML declaration, comments, DOCTYPE)."""
+def root_offset(data: bytes) -> int:
+    """Where the root element starts: after the XML declaration, comments,
+    processing instructions and the DOCTYPE (whose ``[...]`` subset may hold ``>``);
+    ``len(data)`` when there is none."""
     start = 0
     while True:
         lt = data.find(b"<", start)
         if lt < 0:
-            return data
-        nxt = data[lt + 1:lt + 2]
-        if nxt not in (b"?", b"!"):
-            return data[:lt]
-        # skip this declaration / comment / doctype (a DOCTYPE may hold [...])
-        if data.startswith(b"<!DOCTYPE", lt) and b"[" in data[lt:data.find(b">", lt)]:
-            end = data.find(b"]>", lt)
-            start = end + 2 if end >= 0 else len(data)
-        else:
-            end = data.find(b">", lt)
-            start = end + 1 if end >= 0 else len(data)
+            return len(data)
+        if data[lt + 1:lt + 2] not in (b"?", b"!"):
+            return lt
+        end = data.find(b">", lt)
+        if data.startswith(b"<!DOCTYPE", lt) and b"[" in data[lt:end if end >= 0 else None]:
+            end = data.find(b"]>", lt) + 1 or -1
+        start = end + 1 if end >= 0 else len(data)
 
 
 def parse_xml(data: bytes, *, huge: bool = False) -> etree._Element:
     """The root element of XML ``data``; ``huge`` allows text nodes over 10 MB
     (LIGO-LW streams).  Entities and DTDs are never resolved or fetched."""
-    prolog = _prolog(data)
-    if b"<!ENTITY" in prolog.upper():
+    if b"<!ENTITY" in data[:root_offset(data)].upper():
         raise AlertRejected("XML declares entities (refused: entity expansion and "
                             "external entities are not allowed)")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
