@@ -18,6 +18,18 @@ from gwdag.intake.replay import publish_redis, serve_vtp
 from gwdag.intake.samples import synthetic_voevent
 from gwdag.intake.vtp import transport
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_listener_outlives_its_test():
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
 
 def _listen(root: Path, *sources: str, config: Path | None = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "gwdag"]
@@ -30,6 +42,7 @@ def _listen(root: Path, *sources: str, config: Path | None = None) -> subprocess
     log = open(root.parent / f"listen-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, text=True)
     proc.log = log  # type: ignore[attr-defined]
+    _STARTED.append(proc)
     return proc
 
 
