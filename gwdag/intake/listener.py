@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from .heartbeat import Heartbeat
 from .sink import Sink
-from .sources import Source, open_source
+from .sources import open_source
 from .spool import Spool
 
 __all__ = ["Listener", "ListenerLocked", "lock_holder"]
@@ -42,9 +42,9 @@ def lock_holder(root: str) -> int | None:
 
 
 class _Running:
-    def __init__(self, source: Source, thread: threading.Thread, stop: threading.Event,
+    def __init__(self, thread: threading.Thread, stop: threading.Event,
                  beat: Heartbeat) -> None:
-        self.source, self.thread, self.stop, self.beat = source, thread, stop, beat
+        self.thread, self.stop, self.beat = thread, stop, beat
 
 
 class Listener:
@@ -120,7 +120,7 @@ class Listener:
                     stop.wait(1.0)
 
         thread = threading.Thread(target=guarded, name=f"source {url}", daemon=True)
-        self.running[url] = _Running(source, thread, stop, beat)
+        self.running[url] = _Running(thread, stop, beat)
         thread.start()
         log.info("source %s started", url)
 

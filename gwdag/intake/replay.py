@@ -12,7 +12,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .vtp import FrameTooLarge, recv_frame, send_frame, transport, transport_role
 
@@ -71,7 +71,6 @@ class VtpServerReport:
     acked: int = 0
     connections: int = 0
     resent: int = 0
-    acked_ivorns: list[str] = field(default_factory=list)
 
 
 def serve_vtp(host: str, port: int, payloads: Sequence[bytes], *, rate: float | None = None,

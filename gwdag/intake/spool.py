@@ -79,6 +79,11 @@ class SpoolEntry:
                 "received_at": self.received_at, "reason": self.reason}
 
 
+def _rejected_key(raw: bytes) -> str:
+    """The key of a rejected message: only its bytes identify it."""
+    return f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -185,7 +190,7 @@ class Spool:
 
     def _store_rejected(self, raw: bytes, reason: str, kind: str | None, source: str,
                         received_at: float) -> str:
-        key = f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
+        key = _rejected_key(raw)
         raw_path = os.path.join(self.dirs["rejected"], key + _RAW)
         if os.path.exists(raw_path):
             return key
@@ -236,8 +241,7 @@ class Spool:
         try:
             alert = parse_alert(raw, source=source, limits=self.limits)
         except AlertRejected as exc:
-            key = f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
-            return SpoolResult("rejected", key, exc.kind, None, exc.reason, source)
+            return SpoolResult("rejected", _rejected_key(raw), exc.kind, None, exc.reason, source)
         status = "duplicate" if self.state_of(alert.key) is not None else "accepted"
         return SpoolResult(status, alert.key, alert.kind, alert.trigger_gps, None, source)
 

@@ -38,10 +38,12 @@ class DirectorySource:
         self.rescan_interval = rescan_interval
         self.batch = batch
 
-    def pending(self) -> list[str]:
-        """Complete files waiting in the directory, oldest first."""
+    def pending(self) -> tuple[list[str], bool]:
+        """Complete files waiting in the directory, oldest first, and whether any
+        other file is still settling (so the caller should look again soon)."""
         now = time.time()
         ready = []
+        settling = False
         with os.scandir(self.path) as scan:
             for entry in scan:
                 name = entry.name
@@ -55,7 +57,9 @@ class DirectorySource:
                     continue
                 if now - mtime >= _SETTLE_S:
                     ready.append((mtime, entry.path))
-        return [path for _, path in sorted(ready)]
+                else:
+                    settling = True
+        return [path for _, path in sorted(ready)], settling
 
     def run(self, sink: Sink, stop: threading.Event, beat: Heartbeat) -> None:
         from watchdog.events import FileSystemEventHandler
@@ -74,29 +78,24 @@ class DirectorySource:
         beat.contact("watching")
         try:
             while not stop.is_set():
+                settling = False
                 try:
-                    self.drain(sink, stop)
+                    settling = self.drain(sink, stop)
                     beat.contact("watching")
                 except OSError as exc:
                     beat.error(f"{self.path}: {exc}")
                     log.error("%s: %s", self.path, exc)
-                wake.wait(min(self.rescan_interval, _SETTLE_S * 2) if self.pending_soon()
-                          else self.rescan_interval)
+                wake.wait(_SETTLE_S if settling else self.rescan_interval)
                 wake.clear()
         finally:
             observer.stop()
             observer.join(timeout=2)
             beat.status = "stopped"
 
-    def pending_soon(self) -> bool:
-        """Whether a file is waiting only for its settle time."""
-        with os.scandir(self.path) as scan:
-            return any(not e.name.startswith(".") for e in scan)
-
-    def drain(self, sink: Sink, stop: threading.Event) -> int:
-        """Move every complete file into the spool; returns how many."""
-        moved = 0
-        paths = self.pending()
+    def drain(self, sink: Sink, stop: threading.Event) -> bool:
+        """Move every complete file into the spool; returns whether other files
+        are still settling."""
+        paths, settling = self.pending()
         for start in range(0, len(paths), self.batch):
             if stop.is_set():
                 break
@@ -112,5 +111,4 @@ class DirectorySource:
             sink.put(messages)
             for path in taken:  # only now is each file safe in the spool
                 os.unlink(path)
-            moved += len(taken)
-        return moved
+        return settling
