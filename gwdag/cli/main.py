@@ -11,6 +11,7 @@ from .. import __version__
 from ..config import ConfigError, load_config, to_toml
 from .dag import dag_group
 from .intake import ingest, listen, replay, spool_group
+from .science import simulate, skymap_group, step_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,7 +54,7 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 
 
 main.add_command(dag_group)
-for _command in (ingest, listen, replay, spool_group):
+for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate):
     main.add_command(_command)
 
 

@@ -15,9 +15,11 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def synthetic_voevent(number: int, *, role: str = "test", ra: float = 120.0,
-                      dec: float = -30.0, error_deg: float = 5.0) -> bytes:
-    """A VOEvent 2.0 notice numbered ``number`` (trigger 10 s after the previous)."""
-    when = _EPOCH + timedelta(seconds=10 * number)
+                      dec: float = -30.0, error_deg: float = 5.0,
+                      when: datetime | None = None) -> bytes:
+    """A VOEvent 2.0 notice numbered ``number``; its trigger time is ``when``
+    (UTC) or else 10 s after the previous number's."""
+    when = when or _EPOCH + timedelta(seconds=10 * number)
     iso = when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-4]
     trigger = 900000000 + number
     return f"""<?xml version='1.0' encoding='UTF-8'?>

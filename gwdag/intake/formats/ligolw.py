@@ -11,45 +11,15 @@ read for localization lives with the localization step.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from lxml import etree
 
 from ..alert import Alert, AlertRejected, make_key
+from ..ligolw import element_name as _name
+from ..ligolw import table_rows
 
-__all__ = ["parse_ligolw", "table_rows"]
-
-
-def _name(element: etree._Element) -> str:
-    """A LIGO-LW Name without its ``table:``/``:table`` style decorations."""
-    name = element.get("Name") or ""
-    parts = [p for p in name.split(":") if p not in ("table", "param", "column", "")]
-    return parts[-1] if parts else name
-
-
-def table_rows(table: etree._Element, limit: int | None = None) -> list[dict[str, str]]:
-    """Rows of a LIGO-LW ``Table`` as column -> token text (``limit`` rows at most)."""
-    columns = [_name(c).rsplit(":", 1)[-1] for c in table.findall("Column")]
-    stream = table.find("Stream")
-    if not columns or stream is None or not stream.text:
-        return []
-    delimiter = stream.get("Delimiter", ",")
-    text = stream.text.replace("\n", " ")
-    try:
-        tokens = next(csv.reader([text], delimiter=delimiter, quotechar='"',
-                                 escapechar="\\", skipinitialspace=True))
-    except csv.Error as exc:
-        raise AlertRejected(f"LIGO-LW table {_name(table)}: bad stream ({exc})") from None
-    tokens = [t.strip() for t in tokens]
-    if tokens and tokens[-1] == "":  # a trailing delimiter ends many streams
-        tokens.pop()
-    width = len(columns)
-    count = len(tokens) // width
-    if limit is not None:
-        count = min(count, limit)
-    return [dict(zip(columns, tokens[i * width:(i + 1) * width], strict=True))
-            for i in range(count)]
+__all__ = ["parse_ligolw"]
 
 
 def _float(row: dict[str, str], key: str, table: str) -> float | None:
