@@ -10,6 +10,7 @@ import click
 from .. import __version__
 from ..config import ConfigError, load_config, to_toml
 from .dag import dag_group
+from .gw import external_group, superevent_group
 from .intake import ingest, listen, replay, spool_group
 from .science import simulate, skymap_group, step_group
 
@@ -54,7 +55,8 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 
 
 main.add_command(dag_group)
-for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate):
+for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
+                 superevent_group, external_group):
     main.add_command(_command)
 
 

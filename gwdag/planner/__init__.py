@@ -1,0 +1,2 @@
+"""The planner: routing alerts to handlers, the state store, plans and their
+rendering into DAGs."""
