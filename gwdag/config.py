@@ -48,6 +48,20 @@ allow_illegal_chars = false
 # "condor" submits them to an HTCondor schedd through the htcondor2 bindings.
 kind = "local"
 
+[planner]
+# A directory of jinja2 templates overriding the packaged ones (gwdag/planner/
+# templates/): <step>.sub.jinja2 per step and dag.jinja2.  Empty: packaged.
+templates = ""
+# The localize node's request_cpus (its threads: HTCondor sets OMP_NUM_THREADS).
+request_cpus = 2
+request_memory = "2 GB"
+# Empty: no accounting_group line in the submit files.
+accounting_group = ""
+# Seconds between a superevent's first and second preliminary alert (GWCelery: 270).
+second_alert_delay = 270.0
+# Seconds between spool scans when idle.
+poll = 0.5
+
 [intake]
 # Sources gwdag listen reads when no --source is given: vtp://HOST:PORT,
 # redis://HOST:PORT/DB?stream=NAME&group=GROUP, dir:///path.  Empty: flags only.

@@ -78,14 +78,19 @@ def step_external(ctx: click.Context, root: str | None, notice: str, as_json: bo
 @_root_option
 @click.option("--superevent", help="Search from this superevent.")
 @click.option("--external", help="Search from this external event.")
+@click.option("--event-id", help="Search from the superevent of this G-event.")
+@click.option("--notice", type=click.Path(exists=True, dir_okay=False),
+              help="Search from the external event of this GCN notice.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def step_coinc(ctx: click.Context, root: str | None, superevent: str | None,
-               external: str | None, as_json: bool) -> None:
+               external: str | None, event_id: str | None, notice: str | None,
+               as_json: bool) -> None:
     """Find coincidences and record their joint FARs."""
     from ..steps.gw import run_coinc
 
-    report = _run(run_coinc, _root(ctx, root), superevent=superevent, external=external)
+    report = _run(run_coinc, _root(ctx, root), superevent=superevent, external=external,
+                  event_id=event_id, notice=notice)
     lines = [f"{c['superevent_id']} ~ {c['external']}: temporal FAR "
              f"{c['temporal_coinc_far']:.3g} Hz, space-time FAR "
              f"{c['spatiotemporal_coinc_far'] if c['spatiotemporal_coinc_far'] is None else format(c['spatiotemporal_coinc_far'], '.3g')}"  # noqa: E501
@@ -95,22 +100,26 @@ def step_coinc(ctx: click.Context, root: str | None, superevent: str | None,
 
 @step_group.command("alert")
 @_root_option
-@click.option("--superevent", required=True, help="Superevent ID.")
+@click.option("--superevent", help="Superevent ID.")
+@click.option("--event-id", help="Alert for the superevent of this G-event.")
+@click.option("--notice", type=click.Path(exists=True, dir_okay=False),
+              help="Alert for the superevent associated with this GCN notice.")
 @click.option("--outbox", type=click.Path(file_okay=False),
               help="Alert directory (default: <root>/outbox).")
 @click.option("--second-after", type=click.FloatRange(min=0.0), default=270.0,
               show_default=True, help="Seconds between the two preliminary alerts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def step_alert(ctx: click.Context, root: str | None, superevent: str, outbox: str | None,
+def step_alert(ctx: click.Context, root: str | None, superevent: str | None,
+               event_id: str | None, notice: str | None, outbox: str | None,
                second_after: float, as_json: bool) -> None:
     """Send a superevent's preliminary alerts to the outbox."""
     from ..steps.gw import run_alert
 
     report = _run(run_alert, _root(ctx, root), superevent, outbox=outbox,
-                  second_after=second_after)
-    _echo(report, as_json, f"{superevent}: {len(report['sent'])} alert(s) sent "
-          f"({report['reason']})")
+                  second_after=second_after, event_id=event_id, notice=notice)
+    _echo(report, as_json, f"{report['superevent_id'] or '-'}: {len(report['sent'])} "
+          f"alert(s) sent ({report['reason']})")
 
 
 def _superevent_document(store, superevent) -> dict[str, Any]:

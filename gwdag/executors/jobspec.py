@@ -68,18 +68,15 @@ def split_arguments(value: str) -> list[str]:
         return []
     if not (len(text) >= 2 and text[0] == '"' and text[-1] == '"'):
         return [token.replace('\\"', '"') for token in text.split()]
-    text = text[1:-1]
+    # As HTCondor does: quoted V2 to raw V2 first ("" is a literal " anywhere,
+    # inside single quotes too), then split the raw text.
+    text = text[1:-1].replace('""', '"')
     args: list[str] = []
     current: list[str] = []
     in_token = False
     i = 0
     while i < len(text):
         char = text[i]
-        if char == '"' and text[i + 1:i + 2] == '"':
-            current.append('"')
-            in_token = True
-            i += 2
-            continue
         if char == "'":
             in_token = True
             i += 1

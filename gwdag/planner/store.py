@@ -239,3 +239,24 @@ class StateStore:
             "sequence, path, time_created) VALUES (?,?,?,?,?,?)",
             (superevent_id, alert_type, int(significant), sequence, path, time_created))
         return cursor.rowcount == 1
+
+    # --- runs -------------------------------------------------------------------------
+
+    def run_for_alert(self, alert_key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM runs WHERE alert_key=?", (alert_key,)).fetchone()
+        return None if row is None else dict(row)
+
+    def put_run(self, run_id: str, alert_key: str, kind: str, state: str, dag: str | None,
+                reason: str = "", finished: bool = False) -> None:
+        existing = self._db.execute("SELECT created_at FROM runs WHERE run_id=?",
+                                    (run_id,)).fetchone()
+        now = time.time()
+        self._db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
+                         (run_id, alert_key, kind, state, dag, reason,
+                          existing["created_at"] if existing else now,
+                          now if finished else None))
+
+    def runs(self, limit: int | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM runs" + (" WHERE state=?" if state else "") + \
+            " ORDER BY created_at DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        return [dict(r) for r in self._db.execute(query, (state,) if state else ())]

@@ -185,12 +185,54 @@ def _coincidence(store: StateStore, superevent, row: dict[str, Any]
             else co.spacetime_far(temporal, overlap), "overlap": overlap}
 
 
+def _notice_key(notice: str | Path) -> tuple[str, str]:
+    try:
+        alert = parse_alert(Path(notice).read_bytes())
+    except (OSError, AlertRejected) as exc:
+        raise StepError(f"{notice}: {exc}") from None
+    decision = classify_notice(alert.fields, alert.trigger_gps, alert.role)
+    if decision.trigger is None:
+        raise StepError(f"{notice}: not an external trigger ({decision.reason})")
+    return decision.trigger.key
+
+
+def resolve_targets(store: StateStore, *, event_id: str | None = None,
+                    notice: str | Path | None = None) -> tuple[str | None, str | None]:
+    """(superevent ID, external event ID) of a G-event or a notice file, as the
+    earlier steps of the same DAG recorded them; either may be None."""
+    if event_id is not None:
+        row = store.event_row(event_id)
+        return (row or {}).get("superevent_id"), None
+    if notice is not None:
+        found = store.external(*_notice_key(notice))
+        if found is None:
+            return None, None
+        return found[2].get("superevent_id"), found[0]
+    return None, None
+
+
 def run_coinc(root: str | Path, *, superevent: str | None = None,
-              external: str | None = None) -> dict[str, Any]:
-    """Search for coincidences from a superevent or from an external event and
+              external: str | None = None, event_id: str | None = None,
+              notice: str | Path | None = None) -> dict[str, Any]:
+    """Search for coincidences from a superevent or from an external event (or
+    from the superevent of a G-event, or the external event of a notice) and
     record the associations with their joint FARs."""
-    if (superevent is None) == (external is None):
-        raise StepError("give exactly one of --superevent ID or --external ID")
+    given = [x is not None for x in (superevent, external, event_id, notice)]
+    if sum(given) != 1:
+        raise StepError("give exactly one of --superevent, --external, --event-id, --notice")
+    if event_id is not None or notice is not None:
+        store = StateStore(root)
+        try:
+            found_superevent, found_external = resolve_targets(store, event_id=event_id,
+                                                               notice=notice)
+        finally:
+            store.close()
+        if notice is not None and found_external is not None:
+            return run_coinc(root, external=found_external)
+        if found_superevent is not None and event_id is not None:
+            return run_coinc(root, superevent=found_superevent)
+        return {"coincidences": [], "reason": "nothing to search from (not grouped or "
+                                              "dropped)"}
     store = StateStore(root)
     found: list[dict[str, Any]] = []
     try:
@@ -280,12 +322,25 @@ def _alert_document(store: StateStore, target, sequence: int) -> dict[str, Any] 
     }
 
 
-def run_alert(root: str | Path, superevent: str, *, outbox: str | Path | None = None,
-              second_after: float = 270.0) -> dict[str, Any]:
+def run_alert(root: str | Path, superevent: str | None = None, *,
+              outbox: str | Path | None = None, second_after: float = 270.0,
+              event_id: str | None = None, notice: str | Path | None = None
+              ) -> dict[str, Any]:
     """Send the superevent's preliminary alerts: the first now when its preferred
     event passes a bar, the second ``second_after`` seconds later with the
-    preferred event re-read.  Each alert is a JSON file in
-    ``<outbox>/<superevent_id>/``; re-running sends nothing twice."""
+    preferred event re-read; a joint coincidence found after them is sent as an
+    ``update``.  Each alert is a JSON file in ``<outbox>/<superevent_id>/``;
+    re-running sends nothing twice.  The superevent may be given through one of
+    its G-events (``event_id``) or an associated external notice (``notice``)."""
+    if superevent is None:
+        store = StateStore(root)
+        try:
+            superevent, _ = resolve_targets(store, event_id=event_id, notice=notice)
+        finally:
+            store.close()
+        if superevent is None:
+            return {"superevent_id": None, "sent": [],
+                    "reason": "no superevent to alert for (not grouped or not coincident)"}
     outbox = Path(outbox) if outbox else Path(root) / "outbox"
     sent: list[str] = []
     for sequence in (1, 2):
@@ -313,5 +368,38 @@ def run_alert(root: str | Path, superevent: str, *, outbox: str | Path | None = 
             store.close()
         if sequence == 1 and second_after > 0:
             time.sleep(second_after)
+    update = _joint_update(root, superevent, outbox)
+    if update:
+        sent.append(update)
     return {"superevent_id": superevent, "sent": sent, "reason": "sent" if sent
             else "already sent"}
+
+
+def _joint_update(root: str | Path, superevent: str, outbox: Path) -> str | None:
+    """An ``update`` alert when a joint coincidence exists that no sent alert
+    carried yet."""
+    store = StateStore(root)
+    try:
+        with store.transaction():
+            target = store.superevent(superevent)
+            alerts = store.sent_alerts(superevent)
+            carried = False
+            for alert in alerts:
+                try:
+                    carried |= json.loads(Path(alert["path"]).read_text()).get(
+                        "external_coinc") is not None
+                except (OSError, ValueError):
+                    continue
+            if target is None or carried:
+                return None
+            sequence = len(alerts) + 1
+            document = _alert_document(store, target, sequence)
+            if document is None or document["external_coinc"] is None:
+                return None
+            document["alert_type"] = "update"
+            path = outbox / superevent / f"{superevent}-{sequence}-update.json"
+            _atomic_write(path, json.dumps(document, indent=1).encode())
+            store.record_alert(superevent, "update", True, sequence, str(path), time.time())
+            return str(path)
+    finally:
+        store.close()

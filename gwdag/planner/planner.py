@@ -1,0 +1,200 @@
+"""The planner: alerts out of the spool, one DAG per alert, run to completion.
+
+For each ``incoming/`` entry: claim it, route it by kind to its handler, render
+the plan into ``runs/<run-id>/`` (the alert's raw bytes next to the DAG as the
+nodes' input file), validate, run it on the executor, and finish the entry in
+``done/`` or ``failed/`` with the reason.  The run is recorded in the state
+store under the alert's key, so an alert never gets a second run; after a crash
+the stale claims go back to ``incoming/`` and an unfinished run's DAG runs again
+(its rescue DAG skips what was done; every step is idempotent).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..executors.local import LocalExecutor, RunOptions
+from ..intake.spool import Spool
+from .registry import AlertInput, handler_for
+from .render import RenderError, RenderSettings, render_plan
+from .store import StateStore
+
+__all__ = ["Planner", "PlannerBusy", "ProcessResult"]
+
+log = logging.getLogger("gwdag.planner")
+_SUFFIX = {"voevent": ".xml", "coinc_xml": ".xml", "psd_xml": ".xml"}
+
+
+class PlannerBusy(RuntimeError):
+    """Another planner holds this root's lock."""
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What happened to one alert: ``state`` is done, failed or skipped."""
+
+    key: str
+    kind: str | None
+    state: str
+    reason: str
+    run_dir: str | None
+    seconds: float
+
+
+class Planner:
+    """Plans and runs the alerts of one data root."""
+
+    def __init__(self, root: str | Path, settings: RenderSettings | None = None,
+                 executor: str = "local", cpus: int | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.settings = settings or RenderSettings()
+        if executor != "local":
+            raise ValueError(f"executor {executor!r} is not available here; set "
+                             "[executor] kind = \"local\" to run DAGs on this machine")
+        self.cpus = cpus
+        self.spool = Spool(str(self.root))
+        self.runs = self.root / "runs"
+        self._lock_handle = None
+
+    def __enter__(self) -> Planner:
+        self.runs.mkdir(parents=True, exist_ok=True)
+        path = self.root / "state" / "plan.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise PlannerBusy(f"another planner (pid {holder}) is running on "
+                              f"{self.root}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_handle = handle
+        for key in self.spool.requeue_claims():
+            log.info("requeued %s (claimed by a planner that stopped)", key)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def pending(self) -> list[str]:
+        return [entry.key for entry in self.spool.entries("incoming")]
+
+    def process(self, key: str) -> ProcessResult | None:
+        """Plan and run one incoming alert; None when another claimer took it."""
+        started = time.perf_counter()
+        if self.spool.claim(key) is None:
+            return None
+        meta, raw = self.spool.read(key)
+        kind = meta.get("kind")
+        store = StateStore(self.root)
+        try:
+            previous = store.run_for_alert(key)
+            if previous is not None and previous["state"] in ("done", "skipped"):
+                self.spool.finish(key, True)
+                return ProcessResult(key, kind, previous["state"], "already planned",
+                                     None, time.perf_counter() - started)
+            handler = handler_for(kind or "")
+            run_dir = self.runs / key
+            if handler is None:
+                reason = f"no handler for alert kind {kind!r}"
+                log.info("%s: %s; marked done", key, reason)
+                store.put_run(key, key, kind or "", "skipped", None, reason, finished=True)
+                self.spool.finish(key, True)
+                return ProcessResult(key, kind, "skipped", reason, None,
+                                     time.perf_counter() - started)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            input_path = run_dir / ("input" + _SUFFIX.get(kind, ".json"))
+            input_path.write_bytes(raw)
+            alert = AlertInput(key, kind, dict(meta.get("fields") or {}), input_path,
+                               self.root)
+            plan = handler(alert)
+            if plan is None:
+                reason = f"nothing to do for this {kind} alert"
+                store.put_run(key, key, kind, "skipped", None, reason, finished=True)
+                self.spool.finish(key, True)
+                return ProcessResult(key, kind, "skipped", reason, str(run_dir),
+                                     time.perf_counter() - started)
+            try:
+                dag = render_plan(plan, run_dir, self.settings)
+            except RenderError as exc:
+                return self._failed(store, key, kind, str(exc), run_dir, started)
+            store.put_run(key, key, kind, "running", str(dag))
+        finally:
+            store.close()
+        # nodes find their submit files next to the DAG, as with -usedagdir
+        options = RunOptions(use_dag_dir=True, **({"cpus": self.cpus} if self.cpus else {}))
+        result = LocalExecutor(str(dag), options).run()
+        store = StateStore(self.root)
+        try:
+            if result.exit_code == 0:
+                store.put_run(key, key, kind, "done", str(dag), "", finished=True)
+                self.spool.finish(key, True)
+                return ProcessResult(key, kind, "done", "", str(run_dir),
+                                     time.perf_counter() - started)
+            failed = sorted(name for name, status in result.nodes.items()
+                            if str(getattr(status, "name", status)).upper().endswith("ERROR"))
+            reason = (f"DAG exited {result.exit_code}; failed nodes: "
+                      f"{', '.join(failed) or 'unknown'}; rescue DAG "
+                      f"{result.rescue_file or 'none'}")
+            return self._failed(store, key, kind, reason, run_dir, started, str(dag))
+        finally:
+            store.close()
+
+    def _failed(self, store: StateStore, key: str, kind: Any, reason: str, run_dir: Path,
+                started: float, dag: str | None = None) -> ProcessResult:
+        log.error("%s: %s", key, reason)
+        store.put_run(key, key, kind or "", "failed", dag, reason, finished=True)
+        self.spool.finish(key, False, reason)
+        return ProcessResult(key, kind, "failed", reason, str(run_dir),
+                             time.perf_counter() - started)
+
+    def run_until_idle(self, on_result=None) -> list[ProcessResult]:
+        """Process incoming alerts, oldest first, until none is left."""
+        results = []
+        while True:
+            keys = self.pending()
+            if not keys:
+                return results
+            for key in keys:
+                result = self.process(key)
+                if result is not None:
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+
+    def retry(self, key: str) -> ProcessResult | None:
+        """Move a failed alert back to incoming/ and process it again (its run
+        directory keeps the rescue DAG, which skips the nodes that succeeded)."""
+        failed = self.spool.dirs["failed"]
+        source = os.path.join(failed, key + ".alert")
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"{key} is not in failed/")
+        os.rename(source, os.path.join(self.spool.dirs["incoming"], key + ".alert"))
+        reason = os.path.join(failed, key + ".reason.json")
+        if os.path.exists(reason):
+            os.unlink(reason)
+        store = StateStore(self.root)
+        try:
+            store.put_run(key, key, "", "retrying", None)
+        finally:
+            store.close()
+        return self.process(key)
+
+    def serve(self, poll: float = 0.5, stop=lambda: False) -> None:
+        """Process alerts as they arrive until ``stop()`` says so."""
+        while not stop():
+            if not self.run_until_idle():
+                time.sleep(poll)

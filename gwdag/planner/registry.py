@@ -1,0 +1,52 @@
+"""Handlers by alert kind, plugged in with a decorator (the GWCelery pattern).
+
+A handler receives the claimed alert (its spool metadata, the path of its raw
+bytes written into the run directory) and returns a :class:`~.plans.Plan`, or
+None with nothing to do.  Kinds without a handler are logged and marked done
+with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .plans import Plan
+
+__all__ = ["AlertInput", "HANDLERS", "handler", "handler_for"]
+
+
+@dataclass(frozen=True)
+class AlertInput:
+    """What a handler sees: the spool key and metadata, the alert's raw bytes as
+    a file in the run directory, and the data root."""
+
+    key: str
+    kind: str
+    fields: dict[str, Any]
+    input_path: Path
+    root: Path
+
+
+Handler = Callable[[AlertInput], "Plan | None"]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(*kinds: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function for the alert ``kinds``."""
+    def register(function: Handler) -> Handler:
+        for kind in kinds:
+            if kind in HANDLERS:
+                raise ValueError(f"alert kind {kind!r} already has a handler "
+                                 f"({HANDLERS[kind].__name__})")
+            HANDLERS[kind] = function
+        return function
+    return register
+
+
+def handler_for(kind: str) -> Handler | None:
+    from . import handlers  # noqa: F401  (registers the built-in handlers)
+
+    return HANDLERS.get(kind)
