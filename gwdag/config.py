@@ -124,6 +124,8 @@ def candidate_files(explicit: str | None = None) -> list[str]:
 
 
 def _check_type(where: str, default: Any, value: Any) -> Any:
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)   # "0" is a fine number of seconds
     if default is None or isinstance(value, type(default)):
         if isinstance(default, bool) is isinstance(value, bool):
             return value

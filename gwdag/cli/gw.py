@@ -19,9 +19,13 @@ def _root_option(func):
 def _root(ctx: click.Context, root: str | None) -> str:
     if root:
         return root
-    from ..config import load_config
+    from ..config import ConfigError, load_config
 
-    return load_config(ctx.obj.get("config_path") if ctx.obj else None).get("paths", "root")
+    try:
+        config = load_config(ctx.obj.get("config_path") if ctx.obj else None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return config.get("paths", "root")
 
 
 def _run(function, *args, **kwargs) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import click
 from .. import __version__
 from ..config import ConfigError, load_config, to_toml
 from .dag import dag_group
+from .demo import demo
 from .gw import external_group, superevent_group
 from .intake import ingest, listen, replay, spool_group
 from .plan import plan_group, run_group
@@ -57,7 +58,7 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 
 main.add_command(dag_group)
 for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
-                 superevent_group, external_group, plan_group, run_group):
+                 superevent_group, external_group, plan_group, run_group, demo):
     main.add_command(_command)
 
 

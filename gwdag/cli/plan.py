@@ -12,10 +12,13 @@ from .science import SCHEMA_VERSION
 
 
 def _settings(ctx: click.Context):
-    from ..config import load_config
+    from ..config import ConfigError, load_config
     from ..planner.render import RenderSettings
 
-    config = load_config(ctx.obj.get("config_path") if ctx.obj else None)
+    try:
+        config = load_config(ctx.obj.get("config_path") if ctx.obj else None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     section = config.values.get("planner", {})
     return RenderSettings(templates=section.get("templates", ""),
                           request_cpus=int(section.get("request_cpus", 2)),

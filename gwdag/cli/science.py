@@ -11,9 +11,27 @@ import click
 SCHEMA_VERSION = 1
 
 
+STEP_TIMING_PREFIX = "gwdag step timing:"
+
+
 @click.group("step")
 def step_group() -> None:
     """The programs DAG nodes run, each with explicit file arguments."""
+
+
+@step_group.result_callback()
+def _report_step_time(*_: object, **__: object) -> None:
+    """A last stderr line with the step's wall time (s) since the process
+    started, so a node's cost shows in its .err file (and gwdag demo's table)."""
+    import sys
+    import time
+
+    main_module = sys.modules.get("__main__")
+    started = getattr(main_module, "PROCESS_STARTED", None)
+    context = click.get_current_context()
+    name = context.invoked_subcommand or "?"
+    if started is not None:
+        click.echo(f"{STEP_TIMING_PREFIX} {name} {time.time() - started:.3f} s", err=True)
 
 
 @step_group.command("localize")

@@ -32,7 +32,6 @@ from ..pipeline.superevents import (
 )
 from ..pipeline.thresholds import passes_less_significant, passes_significant
 from ..planner.store import StateStore
-from .skymap_file import read_sky_map
 
 __all__ = ["StepError", "gevent_from_message", "run_alert", "run_coinc", "run_external",
            "run_superevent"]
@@ -149,6 +148,8 @@ def _overlap(skymap: str | None, row: dict[str, Any]) -> float | None:
     """Sky overlap of a GW sky map with an external position, when both exist."""
     if not skymap or row.get("ra") is None or row.get("dec") is None:
         return None
+    from .skymap_file import read_sky_map  # astropy.io.fits: only with a sky map
+
     try:
         gw = read_sky_map(skymap)
     except ValueError:
