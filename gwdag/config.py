@@ -61,6 +61,9 @@ accounting_group = ""
 second_alert_delay = 270.0
 # Seconds between spool scans when idle.
 poll = 0.5
+# Also publish every alert on this Redis stream (redis://HOST:PORT/DB?stream=NAME
+# or unix:///path/redis.sock?stream=NAME).  Empty: outbox files only.
+alert_stream = ""
 
 [intake]
 # Sources gwdag listen reads when no --source is given: vtp://HOST:PORT,

@@ -65,7 +65,7 @@ def run_pipeline(root: Path, events: list[dict], cpus: int) -> list[float]:
     drop = root.parent / "drop"
     drop.mkdir()
     env = dict(os.environ, GWDAG_PLANNER__SECOND_ALERT_DELAY="0",
-               GWDAG_PLANNER__REQUEST_CPUS=str(cpus), GWDAG_PLANNER__POLL="0.02")
+               GWDAG_PLANNER__REQUEST_CPUS=str(cpus))
     logs = root.parent
     root.mkdir(parents=True, exist_ok=True)
     listener = subprocess.Popen([sys.executable, "-m", "gwdag", "listen", "--root", str(root),

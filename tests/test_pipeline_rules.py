@@ -324,3 +324,15 @@ def test_updates_and_the_subthreshold_rule():
     after, _ = merge_trigger(retracted, flight)
     assert "NOT_GRB" in after.labels                     # a retraction is final
     assert merge_trigger(None, grb) == (grb, "created")
+
+
+@pytest.mark.parametrize("offset, inside", [(-1.5, False), (-0.5, True), (4.9, True),
+                                            (5.1, False)])
+def test_grbs_before_and_after_the_merger(offset, inside):
+    """A GRB may come up to 1 s before and 5 s after a CBC merger, seen from
+    either side of the search."""
+    window = co.coincidence_window("GRB", "CBC")
+    low, high = co.superevent_search_window(1000.0, window)
+    assert (low <= 1000.0 + offset <= high) is inside
+    low, high = co.external_search_window(1000.0 + offset, window)
+    assert (low <= 1000.0 <= high) is inside

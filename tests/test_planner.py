@@ -141,3 +141,24 @@ def test_plan_command(tmp_path, simulated):
     assert {n["name"] for n in status["nodes"]} == {"external", "coinc", "alert"}
     result = runner.invoke(main, ["plan", "retry", "nope", "--root", str(tmp_path)])
     assert result.exit_code == 1 and "not in failed/" in result.output
+
+
+def test_alerts_are_also_published_on_a_redis_stream(tmp_path, simulated, redis_url):
+    import redis
+
+    stream = f"{redis_url}?stream=gwdag-alerts"
+    (key,) = _ingest(tmp_path, Path(simulated[1]["event"]))
+    settings = RenderSettings(second_alert_delay=0.0, alert_stream=stream)
+    with Planner(tmp_path, settings) as planner:
+        assert planner.run_until_idle()[0].state == "done"
+    entries = redis.Redis.from_url(redis_url).xrange("gwdag-alerts")
+    assert [e[1][b"alert_type"] for e in entries] == [b"preliminary", b"preliminary"]
+    document = json.loads(entries[0][1][b"alert"])
+    store = StateStore(tmp_path)
+    (superevent,) = store.superevents()
+    assert document["superevent_id"] == superevent.superevent_id
+    assert json.loads(Path(store.sent_alerts(superevent.superevent_id)[0]["path"]
+                           ).read_text()) == document
+    store.close()
+    dag = (tmp_path / "runs" / key / "run.dag").read_text()
+    assert "--stream" in dag

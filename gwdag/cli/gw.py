@@ -112,16 +112,19 @@ def step_coinc(ctx: click.Context, root: str | None, superevent: str | None,
               help="Alert directory (default: <root>/outbox).")
 @click.option("--second-after", type=click.FloatRange(min=0.0), default=270.0,
               show_default=True, help="Seconds between the two preliminary alerts.")
+@click.option("--stream", metavar="URL",
+              help="Also add each alert to this Redis stream (redis://...?stream=NAME).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def step_alert(ctx: click.Context, root: str | None, superevent: str | None,
                event_id: str | None, notice: str | None, outbox: str | None,
-               second_after: float, as_json: bool) -> None:
+               second_after: float, stream: str | None, as_json: bool) -> None:
     """Send a superevent's preliminary alerts to the outbox."""
     from ..steps.gw import run_alert
 
     report = _run(run_alert, _root(ctx, root), superevent, outbox=outbox,
-                  second_after=second_after, event_id=event_id, notice=notice)
+                  second_after=second_after, event_id=event_id, notice=notice,
+                  stream=stream)
     _echo(report, as_json, f"{report['superevent_id'] or '-'}: {len(report['sent'])} "
           f"alert(s) sent ({report['reason']})")
 

@@ -24,8 +24,8 @@ def _settings(ctx: click.Context):
                           request_cpus=int(section.get("request_cpus", 2)),
                           request_memory=str(section.get("request_memory", "2 GB")),
                           accounting_group=section.get("accounting_group", ""),
-                          second_alert_delay=float(section.get("second_alert_delay", 270))
-                          ), config
+                          second_alert_delay=float(section.get("second_alert_delay", 270)),
+                          alert_stream=section.get("alert_stream", "")), config
 
 
 def _planner(ctx: click.Context, root: str | None, second_alert_delay: float | None):
@@ -60,6 +60,7 @@ def plan_group(ctx: click.Context, root: str | None, until_idle: bool,
     """The planner: alerts from the spool become DAGs that run to completion."""
     if ctx.invoked_subcommand is not None:
         return
+    from ..executors.condor import CondorUnavailable
     from ..planner.planner import PlannerBusy
 
     def report(result) -> None:
@@ -84,7 +85,7 @@ def plan_group(ctx: click.Context, root: str | None, until_idle: bool,
                               stop=lambda: bool(stopping), )
             except KeyboardInterrupt:
                 pass
-    except PlannerBusy as exc:
+    except (PlannerBusy, CondorUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 from .plans import Plan, PlanNode
 from .registry import AlertInput, handler
 
+
+def _alert_options(alert: AlertInput) -> tuple[str, ...]:
+    options = ("--second-after", f"{float(alert.options.get('second_alert_delay', 270)):g}")
+    if alert.options.get("alert_stream"):
+        options += ("--stream", str(alert.options["alert_stream"]))
+    return options
+
 __all__ = ["plan_gevent", "plan_notice"]
 
 
@@ -34,8 +41,7 @@ def plan_gevent(alert: AlertInput) -> Plan | None:
     nodes.append(PlanNode("coinc", "coinc", ("coinc", "--root", root, "--event-id",
                                              graceid), retries=2))
     nodes.append(PlanNode("alert", "alert", ("alert", "--root", root, "--event-id",
-                                             graceid, "--second-after", "{second_after}"),
-                          retries=2))
+                                             graceid, *_alert_options(alert)), retries=2))
     return plan.chain(*nodes)
 
 
@@ -50,4 +56,4 @@ def plan_notice(alert: AlertInput) -> Plan | None:
                  retries=2),
         PlanNode("coinc", "coinc", ("coinc", "--root", root, "--notice", notice), retries=2),
         PlanNode("alert", "alert", ("alert", "--root", root, "--notice", notice,
-                                    "--second-after", "{second_after}"), retries=2))
+                                    *_alert_options(alert)), retries=2))

@@ -14,12 +14,17 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..dagman.progress import dag_progress
+from ..dagman.states import NodeStatus
+from ..executors.condor import CondorExecutor
 from ..executors.local import LocalExecutor, RunOptions
+from ..intake.notify import watch_incoming
 from ..intake.spool import Spool
 from .registry import AlertInput, handler_for
 from .render import RenderError, RenderSettings, render_plan
@@ -54,15 +59,18 @@ class Planner:
                  executor: str = "local", cpus: int | None = None) -> None:
         self.root = Path(root).resolve()
         self.settings = settings or RenderSettings()
-        if executor != "local":
-            raise ValueError(f"executor {executor!r} is not available here; set "
-                             "[executor] kind = \"local\" to run DAGs on this machine")
+        if executor not in ("local", "condor"):
+            raise ValueError(f"unknown executor {executor!r}: [executor] kind is "
+                             "\"local\" or \"condor\"")
+        self.condor = CondorExecutor() if executor == "condor" else None
         self.cpus = cpus
         self.spool = Spool(str(self.root))
         self.runs = self.root / "runs"
         self._lock_handle = None
 
     def __enter__(self) -> Planner:
+        if self.condor is not None:
+            self.condor._schedd()   # fail now, in one line, when no schedd answers
         self.runs.mkdir(parents=True, exist_ok=True)
         path = self.root / "state" / "plan.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +127,9 @@ class Planner:
             input_path = run_dir / ("input" + _SUFFIX.get(kind, ".json"))
             input_path.write_bytes(raw)
             alert = AlertInput(key, kind, dict(meta.get("fields") or {}), input_path,
-                               self.root)
+                               self.root, {"second_alert_delay":
+                                           self.settings.second_alert_delay,
+                                           "alert_stream": self.settings.alert_stream})
             plan = handler(alert)
             if plan is None:
                 reason = f"nothing to do for this {kind} alert"
@@ -134,24 +144,36 @@ class Planner:
             store.put_run(key, key, kind, "running", str(dag))
         finally:
             store.close()
-        # nodes find their submit files next to the DAG, as with -usedagdir
-        options = RunOptions(use_dag_dir=True, **({"cpus": self.cpus} if self.cpus else {}))
-        result = LocalExecutor(str(dag), options).run()
+        exit_code, failed, rescue = self._execute(dag)
         store = StateStore(self.root)
         try:
-            if result.exit_code == 0:
+            if exit_code == 0:
                 store.put_run(key, key, kind, "done", str(dag), "", finished=True)
                 self.spool.finish(key, True)
                 return ProcessResult(key, kind, "done", "", str(run_dir),
                                      time.perf_counter() - started)
-            failed = sorted(name for name, status in result.nodes.items()
-                            if str(getattr(status, "name", status)).upper().endswith("ERROR"))
-            reason = (f"DAG exited {result.exit_code}; failed nodes: "
-                      f"{', '.join(failed) or 'unknown'}; rescue DAG "
-                      f"{result.rescue_file or 'none'}")
+            reason = (f"DAG exited {exit_code}; failed nodes: "
+                      f"{', '.join(failed) or 'unknown'}; rescue DAG {rescue or 'none'}")
             return self._failed(store, key, kind, reason, run_dir, started, str(dag))
         finally:
             store.close()
+
+    def _execute(self, dag: Path) -> tuple[int, list[str], str | None]:
+        """Run ``dag`` to its end: (exit code, failed nodes, rescue DAG)."""
+        if self.condor is not None:
+            submitted = self.condor.submit(dag)
+            log.info("%s: DAGMan job %d on the schedd", dag, submitted.cluster)
+            code = self.condor.wait(dag)
+            rescues = sorted(dag.parent.glob(dag.name + ".rescue*"))
+            progress = dag_progress(str(dag), cwd=str(dag.parent))
+            failed = [n.name for n in progress.nodes if n.status is NodeStatus.ERROR]
+            return code, failed, str(rescues[-1]) if rescues else None
+        # nodes find their submit files next to the DAG, as with -usedagdir
+        options = RunOptions(use_dag_dir=True, **({"cpus": self.cpus} if self.cpus else {}))
+        result = LocalExecutor(str(dag), options).run()
+        failed = sorted(name for name, status in result.nodes.items()
+                        if status is NodeStatus.ERROR)
+        return result.exit_code, failed, result.rescue_file
 
     def _failed(self, store: StateStore, key: str, kind: Any, reason: str, run_dir: Path,
                 started: float, dag: str | None = None) -> ProcessResult:
@@ -194,7 +216,17 @@ class Planner:
         return self.process(key)
 
     def serve(self, poll: float = 0.5, stop=lambda: False) -> None:
-        """Process alerts as they arrive until ``stop()`` says so."""
-        while not stop():
-            if not self.run_until_idle():
-                time.sleep(poll)
+        """Process alerts as they arrive until ``stop()`` says so: woken by
+        inotify when an alert lands in ``incoming/``, scanning every ``poll``
+        seconds as the fallback."""
+        wake = threading.Event()
+        observer = watch_incoming(self.spool.dirs["incoming"], wake)
+        try:
+            while not stop():
+                wake.clear()
+                if not self.run_until_idle():
+                    wake.wait(poll)
+        finally:
+            if observer is not None:
+                observer.stop()
+                observer.join(5)

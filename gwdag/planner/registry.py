@@ -9,7 +9,7 @@ with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,15 @@ __all__ = ["AlertInput", "HANDLERS", "handler", "handler_for"]
 @dataclass(frozen=True)
 class AlertInput:
     """What a handler sees: the spool key and metadata, the alert's raw bytes as
-    a file in the run directory, and the data root."""
+    a file in the run directory, the data root, and the planner's options
+    (``second_alert_delay`` in seconds, ``alert_stream`` URL or empty)."""
 
     key: str
     kind: str
     fields: dict[str, Any]
     input_path: Path
     root: Path
+    options: dict[str, Any] = field(default_factory=dict)   # [planner] settings
 
 
 Handler = Callable[[AlertInput], "Plan | None"]

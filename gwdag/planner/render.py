@@ -38,6 +38,7 @@ class RenderSettings:
     request_memory: str = "2 GB"
     accounting_group: str = ""
     second_alert_delay: float = 270.0
+    alert_stream: str = ""            # redis://...?stream=NAME: alerts copied there too
 
 
 def condor_arguments(arguments: tuple[str, ...] | list[str]) -> str:
@@ -69,10 +70,8 @@ def render_plan(plan: Plan, run_dir: Path, settings: RenderSettings) -> Path:
                "accounting_group": settings.accounting_group}
     nodes = []
     for node in plan.nodes:
-        arguments = tuple(a.replace("{second_after}", f"{settings.second_alert_delay:g}")
-                          for a in node.arguments)
-        nodes.append(node.__class__(node.name, node.step, ("-m", "gwdag", "step", *arguments),
-                                    node.retries))
+        nodes.append(node.__class__(node.name, node.step,
+                                    ("-m", "gwdag", "step", *node.arguments), node.retries))
     rendered = Plan(plan.alert_key, plan.description, nodes, list(plan.edges))
     for step in sorted({node.step for node in nodes}):
         try:

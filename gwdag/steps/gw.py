@@ -323,16 +323,44 @@ def _alert_document(store: StateStore, target, sequence: int) -> dict[str, Any] 
     }
 
 
+def _publisher(stream: str | None):
+    """A function that adds an alert to the Redis stream ``stream`` (a URL with
+    ``?stream=NAME``), or one that does nothing."""
+    if not stream:
+        return lambda document: None
+    import redis
+
+    from ..intake.sources.redis_stream import parse_stream_url
+
+    try:
+        connection, options = parse_stream_url(stream)
+    except ValueError as exc:
+        raise StepError(f"--stream: {exc}") from None
+    client = redis.Redis.from_url(connection, socket_timeout=10)
+
+    def publish(document: dict[str, Any]) -> None:
+        try:
+            client.xadd(options["stream"], {"superevent_id": document["superevent_id"],
+                                            "alert_type": document["alert_type"],
+                                            "alert": json.dumps(document)})
+        except redis.RedisError as exc:
+            raise StepError(f"cannot publish on {stream}: {exc}") from None
+
+    return publish
+
+
 def run_alert(root: str | Path, superevent: str | None = None, *,
               outbox: str | Path | None = None, second_after: float = 270.0,
-              event_id: str | None = None, notice: str | Path | None = None
-              ) -> dict[str, Any]:
+              event_id: str | None = None, notice: str | Path | None = None,
+              stream: str | None = None) -> dict[str, Any]:
     """Send the superevent's preliminary alerts: the first now when its preferred
     event passes a bar, the second ``second_after`` seconds later with the
     preferred event re-read; a joint coincidence found after them is sent as an
     ``update``.  Each alert is a JSON file in ``<outbox>/<superevent_id>/``;
     re-running sends nothing twice.  The superevent may be given through one of
-    its G-events (``event_id``) or an associated external notice (``notice``)."""
+    its G-events (``event_id``) or an associated external notice (``notice``).
+    With ``stream`` every alert is also added to that Redis stream, before it
+    is recorded as sent (so a failed publish is retried, never skipped)."""
     if superevent is None:
         store = StateStore(root)
         try:
@@ -343,6 +371,7 @@ def run_alert(root: str | Path, superevent: str | None = None, *,
             return {"superevent_id": None, "sent": [],
                     "reason": "no superevent to alert for (not grouped or not coincident)"}
     outbox = Path(outbox) if outbox else Path(root) / "outbox"
+    publish = _publisher(stream)
     sent: list[str] = []
     for sequence in (1, 2):
         store = StateStore(root)
@@ -362,6 +391,7 @@ def run_alert(root: str | Path, superevent: str | None = None, *,
                     return {"superevent_id": superevent, "sent": sent, "reason": reason}
                 path = outbox / superevent / f"{superevent}-{sequence}-preliminary.json"
                 _atomic_write(path, json.dumps(document, indent=1).encode())
+                publish(document)
                 store.record_alert(superevent, "preliminary", document["significant"],
                                    sequence, str(path), time.time())
                 sent.append(str(path))
@@ -369,14 +399,14 @@ def run_alert(root: str | Path, superevent: str | None = None, *,
             store.close()
         if sequence == 1 and second_after > 0:
             time.sleep(second_after)
-    update = _joint_update(root, superevent, outbox)
+    update = _joint_update(root, superevent, outbox, publish)
     if update:
         sent.append(update)
     return {"superevent_id": superevent, "sent": sent, "reason": "sent" if sent
             else "already sent"}
 
 
-def _joint_update(root: str | Path, superevent: str, outbox: Path) -> str | None:
+def _joint_update(root: str | Path, superevent: str, outbox: Path, publish) -> str | None:
     """An ``update`` alert when a joint coincidence exists that no sent alert
     carried yet."""
     store = StateStore(root)
@@ -400,6 +430,7 @@ def _joint_update(root: str | Path, superevent: str, outbox: Path) -> str | None
             document["alert_type"] = "update"
             path = outbox / superevent / f"{superevent}-{sequence}-update.json"
             _atomic_write(path, json.dumps(document, indent=1).encode())
+            publish(document)
             store.record_alert(superevent, "update", True, sequence, str(path), time.time())
             return str(path)
     finally:
