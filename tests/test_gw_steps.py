@@ -204,3 +204,40 @@ def test_read_commands(tmp_path):
     assert result.exit_code == 1 and "nothing planned yet" in result.output
     result = runner.invoke(main, ["step", "coinc", "--root", str(tmp_path)])
     assert result.exit_code == 1 and "exactly one" in result.output
+
+
+def test_flat_gcn_sky_maps_read_as_multiorder():
+    from gwdag.pipeline.skymap import pixel_areas, pixel_orders
+    from gwdag.steps.skymap_file import read_sky_map
+
+    fermi = read_sky_map(require_gwcelery() / "skymaps" / "fermi_skymap.fits.gz")
+    orders, ipix = pixel_orders(fermi.uniq)
+    assert fermi.uniq.size == 768 and set(orders) == {3}        # NSIDE 8, RING on disk
+    assert sorted(ipix) == list(range(768))
+    assert float((fermi.probdensity * pixel_areas(fermi.uniq)).sum()) == pytest.approx(1.0)
+
+
+def test_an_external_sky_map_in_the_notice_is_used_for_the_overlap(tmp_path, simulated):
+    import base64
+
+    from gwdag.intake.gpstime import gps_to_utc
+
+    row = simulated[0]
+    folder = Path(row["coinc"]).parent
+    run_superevent(tmp_path, folder / "event.json", folder / "skymap.fits")
+    notice = json.loads((require_gwcelery() / "gcn_kafka_json" /
+                         "kafka_alert_fermi_targeted.json").read_text())
+    notice["trigger_time"] = gps_to_utc(row["geocent_time"] + 2.0).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+    notice["healpix_file"] = base64.b64encode(
+        (folder / "skymap.fits").read_bytes()).decode()      # the same sky: overlap > 1
+    path = tmp_path / "targeted.json"
+    path.write_text(json.dumps(notice))
+    external = run_external(tmp_path, path)
+    assert external["search"] == "SubGRBTargeted"
+    saved = tmp_path / "external" / f"{external['event_id']}.fits"
+    assert saved.read_bytes() == (folder / "skymap.fits").read_bytes()
+    (found,) = run_coinc(tmp_path, notice=path)["coincidences"]
+    assert found["overlap"] > 10.0
+    assert found["spatiotemporal_coinc_far"] == pytest.approx(
+        found["temporal_coinc_far"] / found["overlap"])

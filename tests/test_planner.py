@@ -162,3 +162,37 @@ def test_alerts_are_also_published_on_a_redis_stream(tmp_path, simulated, redis_
     store.close()
     dag = (tmp_path / "runs" / key / "run.dag").read_text()
     assert "--stream" in dag
+
+
+@pytest.mark.parametrize("moment", ["localize.err", "superevent.err", "alert.err"])
+def test_a_planner_killed_mid_dag_finishes_on_restart(tmp_path, simulated, moment):
+    """SIGKILL the planner (and its node processes) as a given node starts; a new
+    planner requeues the claim, runs the DAG again and every step is idempotent:
+    one superevent, each alert sent once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (key,) = _ingest(tmp_path, Path(simulated[0]["event"]))
+    command = [sys.executable, "-m", "gwdag", "plan", "--root", str(tmp_path),
+               "--until-idle", "--second-alert-delay", "0"]
+    process = subprocess.Popen(command, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = tmp_path / "runs" / key / moment
+    deadline = time.monotonic() + 60
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert Spool(str(tmp_path)).stats()["counts"]["done"] == 0     # it really died
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    store = StateStore(tmp_path)
+    (superevent,) = store.superevents()
+    sent = store.sent_alerts(superevent.superevent_id)
+    store.close()
+    assert [(a["alert_type"], a["sequence"]) for a in sent] == [("preliminary", 1),
+                                                                ("preliminary", 2)]
+    assert [e.state for e in Spool(str(tmp_path)).entries()] == ["done"]

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS external_events (
     event_id TEXT PRIMARY KEY, pipeline TEXT, trigger_id TEXT, search TEXT, grp TEXT,
     trigger_gps REAL, ra REAL, dec REAL, error_radius REAL, far REAL, labels TEXT,
     notice TEXT, superevent_id TEXT, temporal_coinc_far REAL,
-    spatiotemporal_coinc_far REAL, updated_at REAL, UNIQUE (pipeline, trigger_id));
+    spatiotemporal_coinc_far REAL, updated_at REAL, skymap TEXT,
+    UNIQUE (pipeline, trigger_id));
 CREATE INDEX IF NOT EXISTS external_time ON external_events (trigger_gps);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, alert_key TEXT UNIQUE, kind TEXT, state TEXT, dag TEXT,
@@ -197,17 +198,17 @@ class StateStore:
         data = asdict(trigger)
         data["labels"] = _json(trigger.labels)
         existing = self._db.execute("SELECT superevent_id, temporal_coinc_far, "
-                                    "spatiotemporal_coinc_far FROM external_events WHERE "
-                                    "event_id=?", (event_id,)).fetchone()
+                                    "spatiotemporal_coinc_far, skymap FROM external_events "
+                                    "WHERE event_id=?", (event_id,)).fetchone()
         kept = dict(existing) if existing else {}
         kept.update(coinc)
         self._db.execute(
-            "INSERT OR REPLACE INTO external_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO external_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (event_id, data["pipeline"], data["trigger_id"], data["search"], data["group"],
              data["trigger_gps"], data["ra"], data["dec"], data["error_radius"], data["far"],
              data["labels"], data["notice"], kept.get("superevent_id"),
              kept.get("temporal_coinc_far"), kept.get("spatiotemporal_coinc_far"),
-             time.time()))
+             time.time(), kept.get("skymap")))
 
     def next_external_id(self) -> str:
         count = self._db.execute("SELECT COUNT(*) FROM external_events").fetchone()[0]

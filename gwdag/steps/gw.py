@@ -137,22 +137,56 @@ def run_external(root: str | Path, notice_path: str | Path) -> dict[str, Any]:
             merged, action = merge_trigger(found[1] if found else None, decision.trigger)
             event_id = found[0] if found else store.next_external_id()
             if action != "kept":
-                store.put_external(event_id, merged)
+                skymap = _embedded_sky_map(alert.raw, Path(root) / "external" / event_id)
+                store.put_external(event_id, merged,
+                                   **({"skymap": str(skymap)} if skymap else {}))
     finally:
         store.close()
     return {"action": action, "reason": decision.reason, "event_id": event_id,
             "search": merged.search, "labels": sorted(merged.labels)}
 
 
+def _embedded_sky_map(raw: bytes, stem: Path) -> Path | None:
+    """Save the sky map a GCN JSON notice carries (base64 ``healpix_file``) as
+    ``<stem>.fits``; None when there is none.  (``healpix_url`` maps are not
+    fetched: the steps never reach out to the network.)"""
+    import base64
+    import gzip
+
+    try:
+        notice = json.loads(raw)
+    except ValueError:
+        return None
+    encoded = notice.get("healpix_file") if isinstance(notice, dict) else None
+    if not isinstance(encoded, str) or not encoded:
+        return None
+    try:
+        data = base64.b64decode(encoded, validate=False)
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (ValueError, OSError) as exc:
+        raise StepError(f"notice's healpix_file is not base64 FITS: {exc}") from None
+    path = stem.with_suffix(".fits")
+    _atomic_write(path, data)
+    return path
+
+
 def _overlap(skymap: str | None, row: dict[str, Any]) -> float | None:
-    """Sky overlap of a GW sky map with an external position, when both exist."""
-    if not skymap or row.get("ra") is None or row.get("dec") is None:
+    """Sky overlap of a GW sky map with the external event's own map when it has
+    one, else with its position and error radius; None without both."""
+    if not skymap:
         return None
     from .skymap_file import read_sky_map  # astropy.io.fits: only with a sky map
 
     try:
         gw = read_sky_map(skymap)
+        if row.get("skymap"):
+            external = read_sky_map(row["skymap"])
+            return co.overlap_maps(gw.uniq, gw.probdensity, external.uniq,
+                                   external.probdensity)
     except ValueError:
+        return None
+    if row.get("ra") is None or row.get("dec") is None:
         return None
     radius = math.radians(row["error_radius"]) if row.get("error_radius") else 0.0
     return co.overlap_circle(gw.uniq, gw.probdensity, math.radians(row["ra"]),

@@ -89,16 +89,47 @@ class SkyMapFile:
     header: dict[str, Any] = field(default_factory=dict)
 
 
+def _flat_to_multiorder(path: str | Path, hdu: fits.BinTableHDU) -> SkyMapFile:
+    """A flat (RING or NESTED, one resolution) map as NUNIQ pixels; its first
+    column read as probability per pixel (``PROB``), as GCN's maps carry it."""
+    from astropy_healpix import healpy as hp
+
+    values = np.asarray(hdu.data[hdu.data.columns.names[0]], dtype=float).reshape(-1)
+    nside = int(hdu.header.get("NSIDE") or round(np.sqrt(values.size / 12)))
+    if 12 * nside * nside != values.size:
+        raise ValueError(f"{path}: {values.size} pixels is not a full-sky map of "
+                         f"NSIDE {nside}")
+    ipix = np.arange(values.size)
+    if str(hdu.header.get("ORDERING", "RING")).upper() == "RING":
+        ipix = hp.ring2nest(nside, ipix)
+    order = int(round(np.log2(nside)))
+    area = 4 * np.pi / values.size
+    total = values.sum()
+    if not total > 0:
+        raise ValueError(f"{path}: the map holds no probability")
+    uniq = 4 * nside * nside + ipix.astype(np.int64)
+    sort = np.argsort(uniq)
+    header = {key: hdu.header[key] for key in hdu.header
+              if key and not key.startswith(("TTYPE", "TFORM", "TUNIT", "NAXIS"))}
+    header.setdefault("MOCORDER", order)
+    return SkyMapFile(uniq=uniq[sort], probdensity=(values / total / area)[sort],
+                      distmu=None, distsigma=None, distnorm=None, header=header)
+
+
 def read_sky_map(path: str | Path) -> SkyMapFile:
-    """Read a multi-order (NUNIQ) FITS sky map such as BAYESTAR's or ours."""
+    """Read a FITS sky map: multi-order (NUNIQ, BAYESTAR's and ours) or flat
+    HEALPix (RING or NESTED, GCN's), always returned as NUNIQ pixels."""
     try:
         with fits.open(path, memmap=False) as hdus:
             if len(hdus) < 2 or not isinstance(hdus[1], fits.BinTableHDU):
-                raise ValueError(f"{path}: not a multi-order sky map (no binary table)")
+                raise ValueError(f"{path}: not a HEALPix sky map (no binary table)")
             hdu = hdus[1]
-            if str(hdu.header.get("ORDERING", "")).upper() != "NUNIQ":
+            ordering = str(hdu.header.get("ORDERING", "")).upper()
+            if ordering in ("RING", "NESTED"):
+                return _flat_to_multiorder(path, hdu)
+            if ordering != "NUNIQ":
                 raise ValueError(f"{path}: ORDERING is {hdu.header.get('ORDERING')!r}, "
-                                 "expected 'NUNIQ' (a multi-order map)")
+                                 "expected NUNIQ, RING or NESTED")
             data = hdu.data
             names = set(data.columns.names)
 
