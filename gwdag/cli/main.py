@@ -16,6 +16,7 @@ from .intake import ingest, listen, replay, spool_group
 from .nagios import nagios
 from .plan import plan_group, run_group
 from .science import simulate, skymap_group, step_group
+from .status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +60,8 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 
 main.add_command(dag_group)
 for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
-                 superevent_group, external_group, plan_group, run_group, demo, nagios):
+                 superevent_group, external_group, plan_group, run_group, demo, nagios,
+                 status):
     main.add_command(_command)
 
 
