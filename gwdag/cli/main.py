@@ -13,6 +13,7 @@ from .dag import dag_group
 from .demo import demo
 from .gw import external_group, superevent_group
 from .intake import ingest, listen, replay, spool_group
+from .metrics import metrics
 from .nagios import nagios
 from .plan import plan_group, run_group
 from .science import simulate, skymap_group, step_group
@@ -61,7 +62,7 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 main.add_command(dag_group)
 for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
                  superevent_group, external_group, plan_group, run_group, demo, nagios,
-                 status):
+                 status, metrics):
     main.add_command(_command)
 
 
