@@ -9,6 +9,7 @@ import click
 
 from .. import __version__
 from ..config import ConfigError, load_config, to_toml
+from .cleanup import cleanup, crontab
 from .dag import dag_group
 from .demo import demo
 from .gw import external_group, superevent_group
@@ -62,7 +63,7 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 main.add_command(dag_group)
 for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
                  superevent_group, external_group, plan_group, run_group, demo, nagios,
-                 status, metrics):
+                 status, metrics, cleanup, crontab):
     main.add_command(_command)
 
 

@@ -1,0 +1,177 @@
+"""``gwdag cleanup``: retention for a data root, safe to run from cron.
+
+What goes, when older than the retention age: finished spool entries
+(``done/``, ``rejected/`` with their reasons), finished run directories, and
+outbox alert directories.  Logs of finished runs that are kept are gzipped first.
+Never touched: ``incoming/``, ``claimed/``, ``failed/`` (a person must look at
+those), the run directory of a DAG that is running, the state store.  An
+exclusive lock makes an overlapping second run return at once.  Ages in seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import re
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CleanupBusy", "CleanupReport", "cleanup", "parse_age"]
+
+_AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+COMPRESS_AFTER = 3600.0          # s: logs of finished runs older than this are gzipped
+LOG_SUFFIXES = (".out", ".err", ".log", ".dagman.out")
+
+
+class CleanupBusy(RuntimeError):
+    """Another cleanup holds the root's cleanup lock."""
+
+
+def parse_age(text: str) -> float:
+    """Seconds from ``30d``, ``12h``, ``90m``, ``3600s``, ``2w`` or a number."""
+    match = _AGE.match(text)
+    if not match:
+        raise ValueError(f"age {text!r}: use a number with s, m, h, d or w (e.g. 30d)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass
+class CleanupReport:
+    """What was (or, in a dry run, would be) removed, per area."""
+
+    dry_run: bool
+    older_than: float
+    removed: dict[str, int] = field(default_factory=dict)
+    bytes_freed: dict[str, int] = field(default_factory=dict)
+    compressed: int = 0
+    kept_running: int = 0
+    seconds: float = 0.0
+
+    def add(self, area: str, size: int) -> None:
+        self.removed[area] = self.removed.get(area, 0) + 1
+        self.bytes_freed[area] = self.bytes_freed.get(area, 0) + size
+
+    def document(self) -> dict[str, Any]:
+        return {"schema_version": 1, "dry_run": self.dry_run, "older_than_s": self.older_than,
+                "removed": self.removed, "bytes_freed": self.bytes_freed,
+                "total_bytes_freed": sum(self.bytes_freed.values()),
+                "logs_compressed": self.compressed, "kept_running": self.kept_running,
+                "seconds": round(self.seconds, 3)}
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _spool_area(root: Path, state: str, cutoff: float, report: CleanupReport) -> None:
+    directory = root / "spool" / state
+    if not directory.is_dir():
+        return
+    main_suffix = ".raw" if state == "rejected" else ".alert"
+    with os.scandir(directory) as entries:
+        old = [Path(e.path) for e in entries
+               if e.name.endswith(main_suffix) and e.stat().st_mtime < cutoff]
+    for path in old:
+        companions = [path, path.with_name(path.name[:-len(main_suffix)] + ".reason.json")]
+        size = sum(p.stat().st_size for p in companions if p.exists())
+        if not report.dry_run:
+            for companion in companions:
+                companion.unlink(missing_ok=True)
+        report.add(f"spool_{state}", size)
+
+
+def _run_states(root: Path) -> dict[str, str]:
+    path = root / "state" / "gwdag.sqlite"
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return dict(db.execute("SELECT run_id, state FROM runs"))
+    finally:
+        db.close()
+
+
+def _running(run_dir: Path, state: str | None) -> bool:
+    """A DAG is running when the store says so or its executor's lock exists."""
+    return state in ("running", "retrying") or any(run_dir.glob("*.dag.lock"))
+
+
+def _runs_area(root: Path, cutoff: float, now: float, report: CleanupReport) -> None:
+    runs = root / "runs"
+    if not runs.is_dir():
+        return
+    states = _run_states(root)
+    for run_dir in sorted(p for p in runs.iterdir() if p.is_dir()):
+        if _running(run_dir, states.get(run_dir.name)):
+            report.kept_running += 1
+            continue
+        newest = max((p.stat().st_mtime for p in run_dir.rglob("*")), default=0.0)
+        if newest < cutoff:
+            size = _size(run_dir)
+            if not report.dry_run:
+                shutil.rmtree(run_dir)
+            report.add("runs", size)
+            continue
+        if newest < now - COMPRESS_AFTER:
+            for log in run_dir.iterdir():
+                if log.is_file() and log.name.endswith(LOG_SUFFIXES) and log.stat().st_size:
+                    if not report.dry_run:
+                        with open(log, "rb") as source, \
+                                gzip.open(log.with_name(log.name + ".gz"), "wb") as target:
+                            shutil.copyfileobj(source, target)
+                        os.utime(log.with_name(log.name + ".gz"), (newest, newest))
+                        log.unlink()
+                    report.compressed += 1
+
+
+def _outbox_area(root: Path, cutoff: float, report: CleanupReport) -> None:
+    outbox = root / "outbox"
+    if not outbox.is_dir():
+        return
+    for folder in sorted(p for p in outbox.iterdir() if p.is_dir()):
+        newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=0.0)
+        if newest < cutoff:
+            size = _size(folder)
+            if not report.dry_run:
+                _remove(folder)
+            report.add("outbox", size)
+
+
+def cleanup(root: str | Path, *, older_than: float = 30 * 86400.0, dry_run: bool = False,
+            now: float | None = None) -> CleanupReport:
+    """Apply the retention to ``root``; raises :class:`CleanupBusy` when another
+    cleanup runs."""
+    started = time.perf_counter()
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no data root at {root}")
+    now = time.time() if now is None else now
+    cutoff = now - older_than
+    (root / "state").mkdir(exist_ok=True)
+    with open(root / "state" / "cleanup.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CleanupBusy(f"another gwdag cleanup is running on {root}") from None
+        report = CleanupReport(dry_run, older_than)
+        for state in ("done", "rejected"):
+            _spool_area(root, state, cutoff, report)
+        _runs_area(root, cutoff, now, report)
+        _outbox_area(root, cutoff, report)
+    report.seconds = time.perf_counter() - started
+    return report
