@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.intake.samples import synthetic_voevent
 from gwdag.intake.spool import Spool
 from gwdag.ops.cleanup import CleanupBusy, cleanup, parse_age

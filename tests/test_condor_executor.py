@@ -12,7 +12,7 @@ import htcondor2
 import pytest
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.executors.condor import CondorExecutor, CondorUnavailable
 from gwdag.executors.local import LocalExecutor, RunOptions
 from gwdag.planner.plans import Plan, PlanNode

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.pipeline.coincidence import temporal_far
 from gwdag.planner.store import StateStore, StoreError
 from gwdag.steps.gw import (

@@ -14,7 +14,7 @@ import pytest
 from astropy.io import fits
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.intake.formats import parse_alert
 from gwdag.intake.ligolw import read_ligolw, write_ligolw
 from gwdag.pipeline import distance

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.intake.samples import synthetic_voevent
 from gwdag.intake.spool import Spool
 from gwdag.ops.metrics import collect_samples, to_influx

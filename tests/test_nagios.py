@@ -8,7 +8,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.intake.heartbeat import Heartbeat
 from gwdag.intake.samples import synthetic_voevent
 from gwdag.intake.spool import Spool

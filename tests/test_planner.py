@@ -10,7 +10,7 @@ import htcondor2
 import pytest
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.dagman.loader import load_dag
 from gwdag.executors.jobspec import split_arguments
 from gwdag.intake.spool import Spool

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gwdag.cli.main import main
+from gwdag.cli import main
 from gwdag.intake.heartbeat import Heartbeat
 from gwdag.intake.spool import Spool
 from gwdag.ops.status import collect_status

@@ -9,9 +9,8 @@ def __getattr__(name: str) -> Any:
     # ``main`` is loaded on first use, so ``python -m gwdag step ...`` in a DAG node
     # does not import every command module.
     if name == "main":
-        from .main import main
+        from .root import main
 
-        # importing the submodule bound the name to it; the command wins
         globals()["main"] = main
         return main
     raise AttributeError(name)
