@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ _AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 COMPRESS_AFTER = 3600.0          # s: logs of finished runs older than this are gzipped
 LOG_SUFFIXES = (".out", ".err", ".log", ".dagman.out")
+UNLINK_THREADS = 8
 
 
 class CleanupBusy(RuntimeError):
@@ -83,16 +85,37 @@ def _spool_area(root: Path, state: str, cutoff: float, report: CleanupReport) ->
     if not directory.is_dir():
         return
     main_suffix = ".raw" if state == "rejected" else ".alert"
+    reasons = state in ("rejected", "failed")      # only these carry a .reason.json
+    doomed: list[str] = []
     with os.scandir(directory) as entries:
-        old = [Path(e.path) for e in entries
-               if e.name.endswith(main_suffix) and e.stat().st_mtime < cutoff]
-    for path in old:
-        companions = [path, path.with_name(path.name[:-len(main_suffix)] + ".reason.json")]
-        size = sum(p.stat().st_size for p in companions if p.exists())
-        if not report.dry_run:
-            for companion in companions:
-                companion.unlink(missing_ok=True)
-        report.add(f"spool_{state}", size)
+        for entry in entries:
+            if not entry.name.endswith(main_suffix):
+                continue
+            info = entry.stat()
+            if info.st_mtime >= cutoff:
+                continue
+            size = info.st_size
+            doomed.append(entry.path)
+            if reasons:
+                reason = os.path.join(directory, entry.name[:-len(main_suffix)]
+                                      + ".reason.json")
+                try:
+                    size += os.stat(reason).st_size
+                    doomed.append(reason)
+                except FileNotFoundError:
+                    pass
+            report.add(f"spool_{state}", size)
+    if not report.dry_run and doomed:
+        # unlink waits on the journal; several in flight keep the disk busy
+        with ThreadPoolExecutor(UNLINK_THREADS) as pool:
+            list(pool.map(_unlink, doomed, chunksize=256))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _run_states(root: Path) -> dict[str, str]:
