@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from .common import data_root
+
 
 @click.command("cleanup")
 @click.option("--root", metavar="DIR", help="Data root (default: [paths] root).")
@@ -21,20 +23,16 @@ def cleanup(ctx: click.Context, root: str | None, older_than: str, dry_run: bool
     """Remove finished spool entries, run directories and outbox alerts older
     than the retention (logs of kept finished runs are gzipped); never incoming,
     claimed or failed entries, nor a running DAG.  Safe to overlap from cron."""
-    from ..config import ConfigError, load_config
     from ..ops.cleanup import CleanupBusy, parse_age
     from ..ops.cleanup import cleanup as run_cleanup
 
     try:
         age = parse_age(older_than)
-        if root is None:
-            root = load_config(ctx.obj.get("config_path") if ctx.obj else None).get(
-                "paths", "root")
-        report = run_cleanup(root, older_than=age, dry_run=dry_run)
+        report = run_cleanup(data_root(ctx, root), older_than=age, dry_run=dry_run)
     except CleanupBusy as exc:
         click.echo(str(exc), err=True)   # the other run does the work: not an error
         return
-    except (ValueError, ConfigError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     document = report.document()
     if as_json:

@@ -8,24 +8,9 @@ from typing import Any
 
 import click
 
+from .common import data_root as _root
+from .common import root_option as _root_option
 from .science import SCHEMA_VERSION, step_group
-
-
-def _root_option(func):
-    return click.option("--root", metavar="DIR",
-                        help="Data root (default: [paths] root, ./gwdag-data).")(func)
-
-
-def _root(ctx: click.Context, root: str | None) -> str:
-    if root:
-        return root
-    from ..config import ConfigError, load_config
-
-    try:
-        config = load_config(ctx.obj.get("config_path") if ctx.obj else None)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    return config.get("paths", "root")
 
 
 def _run(function, *args, **kwargs) -> dict[str, Any]:

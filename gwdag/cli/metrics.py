@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .common import data_root
+
 
 @click.command("metrics")
 @click.option("--root", metavar="DIR", help="Data root (default: [paths] root).")
@@ -18,15 +20,11 @@ def metrics(ctx: click.Context, root: str | None, output_format: str, textfile: 
             interval: float) -> None:
     """Spool entries by state and kind, DAG runs by state, superevents, alerts
     issued and step wall times, for Prometheus or InfluxDB."""
-    from ..config import ConfigError, load_config
     from ..ops.metrics import collect_samples, to_influx, to_prometheus, write_textfile
 
     try:
-        if root is None:
-            root = load_config(ctx.obj.get("config_path") if ctx.obj else None).get(
-                "paths", "root")
-        samples = collect_samples(root)
-    except (ConfigError, FileNotFoundError) as exc:
+        samples = collect_samples(data_root(ctx, root))
+    except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     text = to_prometheus(samples) if output_format == "prometheus" else \
         to_influx(samples, interval=interval)

@@ -7,7 +7,9 @@ import signal
 
 import click
 
-from .gw import _root, _root_option, _store
+from .common import data_root as _root
+from .common import root_option as _root_option
+from .gw import _store
 from .science import SCHEMA_VERSION
 
 

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from .common import data_root
+
 
 def _age(seconds: float | None) -> str:
     if seconds is None:
@@ -25,15 +27,11 @@ def _age(seconds: float | None) -> str:
 def status(ctx: click.Context, root: str | None, recent: int, as_json: bool) -> None:
     """What runs, what waits, what failed: daemons and their sources, spool
     states, recent superevents and alerts, DAG runs with their failures."""
-    from ..config import ConfigError, load_config
     from ..ops.status import collect_status
 
     try:
-        if root is None:
-            root = load_config(ctx.obj.get("config_path") if ctx.obj else None).get(
-                "paths", "root")
-        document = collect_status(root, recent=recent)
-    except (ConfigError, FileNotFoundError) as exc:
+        document = collect_status(data_root(ctx, root), recent=recent)
+    except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(document, indent=2))

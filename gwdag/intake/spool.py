@@ -353,6 +353,19 @@ class Spool:
         os.rename(source, os.path.join(self.dirs[state], key + _ALERT))
         _fsync_dir(self.dirs[state])
 
+    def retry(self, key: str) -> None:
+        """Move a failed entry back to incoming/ (its reason is dropped: the
+        next attempt writes a new one if it fails again)."""
+        source = os.path.join(self.dirs["failed"], key + _ALERT)
+        if not os.path.exists(source):
+            raise SpoolError(f"{key} is not in failed/")
+        os.rename(source, os.path.join(self.dirs["incoming"], key + _ALERT))
+        _fsync_dir(self.dirs["incoming"])
+        try:
+            os.unlink(os.path.join(self.dirs["failed"], key + _REASON))
+        except FileNotFoundError:
+            pass
+
     def requeue_claims(self) -> list[str]:
         """Return every claimed entry to incoming/ (stale claims after a crash).
         Call only while holding the planner's lock."""

@@ -8,7 +8,7 @@ transaction.  Times are GPS seconds, FARs Hz, durations seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from .thresholds import passes_less_significant, passes_significant
@@ -69,7 +69,6 @@ class GroupingDecision:
     superevent: Superevent | None
     reason: str
     previous_preferred: str | None = None
-    changes: dict[str, object] = field(default_factory=dict)
 
 
 def segment(event: GEvent) -> tuple[float, float]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DAY", "YEAR", "Bar", "THRESHOLDS", "passes_less_significant",
+__all__ = ["DAY", "YEAR", "Bar", "THRESHOLDS", "less_significant_far",
+           "passes_less_significant",
            "passes_significant", "thresholds_for"]
 
 DAY = 86400.0
@@ -44,6 +45,15 @@ def thresholds_for(group: str, search: str) -> tuple[Bar, Bar | None] | None:
         if (known_group.lower(), known_search.lower()) == (group.lower(), search.lower()):
             return bars
     return None
+
+
+def less_significant_far(group: str = "CBC", search: str = "AllSky") -> float | None:
+    """The FAR (Hz) at the less-significant bar of a (group, search): its
+    threshold divided by its trials; None without such a bar."""
+    bars = thresholds_for(group, search)
+    if bars is None or bars[1] is None:
+        return None
+    return bars[1].threshold / bars[1].trials
 
 
 def passes_significant(group: str, search: str, far: float | None) -> bool:

@@ -25,7 +25,7 @@ from ..dagman.states import NodeStatus
 from ..executors.condor import CondorExecutor
 from ..executors.local import LocalExecutor, RunOptions
 from ..intake.notify import watch_incoming
-from ..intake.spool import Spool
+from ..intake.spool import Spool, SpoolError
 from .registry import AlertInput, handler_for
 from .render import RenderError, RenderSettings, render_plan
 from .store import StateStore
@@ -200,14 +200,10 @@ class Planner:
     def retry(self, key: str) -> ProcessResult | None:
         """Move a failed alert back to incoming/ and process it again (its run
         directory keeps the rescue DAG, which skips the nodes that succeeded)."""
-        failed = self.spool.dirs["failed"]
-        source = os.path.join(failed, key + ".alert")
-        if not os.path.exists(source):
-            raise FileNotFoundError(f"{key} is not in failed/")
-        os.rename(source, os.path.join(self.spool.dirs["incoming"], key + ".alert"))
-        reason = os.path.join(failed, key + ".reason.json")
-        if os.path.exists(reason):
-            os.unlink(reason)
+        try:
+            self.spool.retry(key)
+        except SpoolError as exc:
+            raise FileNotFoundError(str(exc)) from None
         store = StateStore(self.root)
         try:
             store.put_run(key, key, "", "retrying", None)

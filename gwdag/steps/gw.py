@@ -30,7 +30,11 @@ from ..pipeline.superevents import (
     publishable,
     superevent_id,
 )
-from ..pipeline.thresholds import passes_less_significant, passes_significant
+from ..pipeline.thresholds import (
+    less_significant_far,
+    passes_less_significant,
+    passes_significant,
+)
 from ..planner.store import StateStore
 
 __all__ = ["StepError", "gevent_from_message", "run_alert", "run_coinc", "run_external",
@@ -209,7 +213,8 @@ def _coincidence(store: StateStore, superevent, row: dict[str, Any]
     if row["search"] == "SubGRBTargeted" and row.get("far"):
         temporal = co.targeted_far(window, row["far"], superevent.far,
                                    co.TARGETED_FAR_THRESHOLDS.get(row["pipeline"], 1e-4),
-                                   16 / 86400.0 / 8)
+                                   less_significant_far(preferred.group, preferred.search)
+                                   or less_significant_far())
     else:
         temporal = co.temporal_far(window, row["search"], superevent.far)
     skymap = (store.event_row(superevent.preferred_event) or {}).get("skymap")
