@@ -4,8 +4,6 @@ the one-line failure when no schedd answers, and reading how a DAG ended."""
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import htcondor2
@@ -32,27 +30,16 @@ pytestmark = pytest.mark.skipif(_schedd_answers(), reason="a schedd answers here
 
 
 @pytest.fixture
-def stub_dagman(tmp_path, monkeypatch):
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    stub = folder / "condor_dagman"
-    stub.write_text("#!/bin/sh\nexit 0\n")
-    stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-    return stub
-
-
-@pytest.fixture
 def dag(tmp_path) -> Path:
     plan = Plan("k", "t").chain(PlanNode("a", "superevent", ("superevent", "--help")),
                                 PlanNode("b", "alert", ("alert", "--help")))
     return render_plan(plan, tmp_path / "run", RenderSettings())
 
 
-def test_submit_description_is_dagmans(stub_dagman, dag):
+def test_submit_description_is_dagmans(stub_condor_dagman, dag):
     description = CondorExecutor.submit_description(dag, batch_name="gwdag")
     assert description["universe"] == "scheduler"
-    assert description["executable"] == str(stub_dagman)
+    assert description["executable"] == str(stub_condor_dagman)
     assert description["My.JobBatchName"] == '"gwdag"'
     assert "-Dag run.dag" in description["arguments"]
     assert description["log"] == "run.dag.dagman.log"
@@ -60,7 +47,7 @@ def test_submit_description_is_dagmans(stub_dagman, dag):
     assert str(htcondor2.Submit(str(description))) == str(description)
 
 
-def test_without_a_schedd_every_call_says_what_to_do(stub_dagman, dag):
+def test_without_a_schedd_every_call_says_what_to_do(stub_condor_dagman, dag):
     executor = CondorExecutor()
     with pytest.raises(CondorUnavailable, match='kind = "local"'):
         executor.submit(dag)
