@@ -82,6 +82,23 @@ level = "INFO"
 # "text" (ISO-8601 UTC timestamps) or "json" (one JSON object per line).
 format = "text"
 
+[metrics]
+# Anomaly flags (gwdag metrics, gwdag nagios): a series is flagged when its last
+# complete 10-minute bucket is more than this factor above or below a window's
+# moving average (QMonit's "suspicious" view, with the threshold in code).
+anomaly_factor = 3.0
+# Added to both sides before comparing (events per hour or counts), so a series
+# going from 0 to 1 is not an anomaly.
+anomaly_floor = 1.0
+
+[heartbeat]
+# The end-to-end heartbeat: `gwdag heartbeat` (from cron) spools a simulated
+# G-event; `gwdag nagios` goes CRITICAL when none has made it through the whole
+# pipeline (run done) within interval + grace seconds.  Off by default.
+enabled = false
+interval = 3600.0
+grace = 600.0
+
 [sentry]
 # Sentry DSN; empty = off.  Prefer $SENTRY_DSN (secrets never live in the repo).
 dsn = ""

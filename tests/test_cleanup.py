@@ -96,3 +96,48 @@ def test_overlapping_runs_are_harmless(tmp_path):
     assert document["dry_run"] is True and document["total_bytes_freed"] > 0
     result = CliRunner().invoke(main, ["cleanup", "--root", str(root), "--older-than", "x"])
     assert result.exit_code == 1 and "use a number" in result.output
+
+
+def test_concurrent_cleanups_beside_a_busy_spool(tmp_path):
+    """Three cron cleanups at once while alerts keep arriving and finishing:
+    one does the work, the others step aside, and nothing young is lost."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    root = tmp_path / "root"
+    spool = Spool(str(root))
+    old = [r.key for r in spool.ingest_many(
+        [(synthetic_voevent(n), "t", None) for n in range(1500)])]
+    for key in old:
+        spool.claim(key)
+        spool.finish(key, True)
+    two_hours_ago = time.time() - 7200
+    for entry in spool.entries("done"):
+        os.utime(entry.path, (two_hours_ago, two_hours_ago))
+    young: list[str] = []
+
+    def arrivals() -> None:
+        writer = Spool(str(root))
+        for n in range(5000, 5300):
+            key = writer.ingest(synthetic_voevent(n), "t").key
+            writer.claim(key)
+            writer.finish(key, True)
+            young.append(key)
+
+    thread = threading.Thread(target=arrivals)
+    thread.start()
+    command = [sys.executable, "-m", "gwdag", "cleanup", "--root", str(root),
+               "--older-than", "1h", "--json"]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    thread.join()
+    assert [p.returncode for p in processes] == [0, 0, 0]
+    reports = [json.loads(out) for out, _ in outputs if out.strip()]
+    stepped_aside = sum("another gwdag cleanup" in err for _, err in outputs)
+    assert len(reports) + stepped_aside == 3 and reports
+    assert sum(r["removed"].get("spool_done", 0) for r in reports) == 1500
+    done = {e.key for e in Spool(str(root)).entries("done")}
+    assert done == set(young)

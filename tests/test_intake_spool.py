@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from gwdag.cli import main
 from gwdag.intake import Spool
 from gwdag.intake.samples import synthetic_voevent
+from gwdag.intake.spool import shard_of
 
 
 def test_states_duplicates_and_rejections(tmp_path: Path):
@@ -21,9 +22,10 @@ def test_states_duplicates_and_rejections(tmp_path: Path):
     assert spool.ingest(synthetic_voevent(1), "again").status == "duplicate"
     bad = spool.ingest(b"\x00\x01 not a message", "test")
     assert bad.status == "rejected" and bad.reason.startswith("not XML or JSON")
-    raw_path = tmp_path / "spool/rejected" / f"{bad.key}.raw"
+    shard = tmp_path / "spool/rejected" / shard_of(bad.key)
+    raw_path = shard / f"{bad.key}.raw"
     assert raw_path.read_bytes() == b"\x00\x01 not a message"
-    reason = json.loads((tmp_path / "spool/rejected" / f"{bad.key}.reason.json").read_text())
+    reason = json.loads((shard / f"{bad.key}.reason.json").read_text())
     assert reason["reason"] == bad.reason
     meta, raw = spool.read(first.key)
     assert raw == synthetic_voevent(1) and meta["kind"] == "voevent"
@@ -90,3 +92,27 @@ def test_cli_ingest_ls_show_stats(tmp_path: Path):
     assert missing.exit_code == 1 and "no spool entry 'nope'" in missing.output
     stats = json.loads(runner.invoke(main, ["spool", "stats", "--root", root, "--json"]).output)
     assert stats["counts"]["incoming"] == 1 and stats["duplicates"] == 1
+
+
+def test_entries_an_older_gwdag_left_unsharded_are_moved_into_shards(tmp_path: Path):
+    spool = Spool(str(tmp_path))
+    accepted = spool.ingest(synthetic_voevent(1), "t")
+    spool.claim(accepted.key)
+    spool.finish(accepted.key, True)
+    bad = spool.ingest(b"garbage", "t")
+    # put them where gwdag 0.1 kept them: at the top of done/ and rejected/
+    done_dir, rejected_dir = tmp_path / "spool/done", tmp_path / "spool/rejected"
+    (done_dir / shard_of(accepted.key) / f"{accepted.key}.alert").rename(
+        done_dir / f"{accepted.key}.alert")
+    for suffix in (".raw", ".reason.json"):
+        (rejected_dir / shard_of(bad.key) / f"{bad.key}{suffix}").rename(
+            rejected_dir / f"{bad.key}{suffix}")
+    (done_dir / "notes.txt").write_text("an operator's file")
+    reader = Spool(str(tmp_path), create=False)          # readers see them where they are
+    assert reader.stats()["counts"]["done"] == 1 and reader.stats()["counts"]["rejected"] == 1
+    Spool(str(tmp_path))                                 # a writer opens: they move
+    assert (done_dir / shard_of(accepted.key) / f"{accepted.key}.alert").exists()
+    assert (rejected_dir / shard_of(bad.key) / f"{bad.key}.reason.json").exists()
+    assert (done_dir / "notes.txt").exists()
+    assert spool.state_of(accepted.key) == "done" and spool.state_of(bad.key) == "rejected"
+    assert spool.read(bad.key)[0]["reason"].startswith("not XML or JSON")

@@ -16,6 +16,7 @@ import pytest
 from gwdag.intake import Spool
 from gwdag.intake.replay import publish_redis, serve_vtp
 from gwdag.intake.samples import synthetic_voevent
+from gwdag.intake.spool import SHARDED, state_files
 from gwdag.intake.vtp import transport
 
 _STARTED: list[subprocess.Popen] = []
@@ -60,8 +61,8 @@ def _wait(condition, timeout: float = 30.0, what="condition") -> None:
 
 
 def _count(root: Path, state: str) -> int:
-    directory = root / "spool" / state
-    return len(os.listdir(directory)) if directory.is_dir() else 0
+    """Files (entries and reasons) in one state, through its shards."""
+    return sum(1 for _ in state_files(str(root / "spool" / state), state in SHARDED))
 
 
 def _stop(proc: subprocess.Popen, timeout: float = 5.0) -> int:

@@ -82,7 +82,7 @@ def test_the_same_alert_never_runs_twice(tmp_path, simulated):
         assert planner.run_until_idle()[0].state == "done"
         # put the finished entry back, as a crash between run and finish would
         spool = Spool(str(tmp_path))
-        Path(spool.dirs["done"], key + ".alert").rename(
+        Path(spool.state_dir("done", key), key + ".alert").rename(
             Path(spool.dirs["incoming"], key + ".alert"))
         again = planner.run_until_idle()
     assert again[0].state == "done" and again[0].reason == "already planned"

@@ -62,7 +62,7 @@ def test_status_of_a_root_with_a_failed_run(tmp_path):
 
 def test_status_of_an_empty_root_creates_nothing(tmp_path):
     document = collect_status(tmp_path)
-    assert document["runs"] == {"by_state": {}, "failed": []}
+    assert document["runs"] == {"by_state": {}, "failed": [], "held": []}
     assert list(tmp_path.iterdir()) == []
     result = CliRunner().invoke(main, ["status", "--root", str(tmp_path / "nope")])
     assert result.exit_code == 1 and "no data root" in result.output

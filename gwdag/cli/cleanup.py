@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import data_root
+from .common import data_root, start_sentry
 
 
 @click.command("cleanup")
@@ -25,10 +25,14 @@ def cleanup(ctx: click.Context, root: str | None, older_than: str, dry_run: bool
     claimed or failed entries, nor a running DAG.  Safe to overlap from cron."""
     from ..ops.cleanup import CleanupBusy, parse_age
     from ..ops.cleanup import cleanup as run_cleanup
+    from ..ops.sentry import cron_monitor
 
     try:
         age = parse_age(older_than)
-        report = run_cleanup(data_root(ctx, root), older_than=age, dry_run=dry_run)
+        where = data_root(ctx, root)
+        start_sentry(ctx)
+        with cron_monitor("gwdag-cleanup"):
+            report = run_cleanup(where, older_than=age, dry_run=dry_run)
     except CleanupBusy as exc:
         click.echo(str(exc), err=True)   # the other run does the work: not an error
         return
@@ -51,9 +55,12 @@ def cleanup(ctx: click.Context, root: str | None, older_than: str, dry_run: bool
 @click.option("--root", metavar="DIR", default="/var/lib/gwdag", show_default=True)
 def crontab(root: str) -> None:
     """Print the recommended crontab lines (cleanup daily, metrics every minute)."""
+    from ..ops.sentry import CRON_SCHEDULES
+
     gwdag = shutil.which("gwdag") or f"{sys.executable} -m gwdag"
+    cleanup_at, metrics_at = CRON_SCHEDULES["gwdag-cleanup"], CRON_SCHEDULES["gwdag-metrics"]
     click.echo(f"""# gwdag: retention every night (overlapping runs are harmless: a lock)
-17 3 * * * {gwdag} cleanup --root {root} --older-than 30d --json >> {root}/log/cleanup.log 2>&1
+{cleanup_at} {gwdag} cleanup --root {root} --older-than 30d --json >> {root}/log/cleanup.log 2>&1
 # metrics for node_exporter's textfile collector, every minute
-* * * * * {gwdag} metrics --root {root} --textfile /var/lib/node_exporter/textfile/gwdag.prom
+{metrics_at} {gwdag} metrics --root {root} --textfile /var/lib/node_exporter/textfile/gwdag.prom
 # the Nagios check runs from your monitoring system: gwdag nagios --root {root}""")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import data_root
+from .common import data_root, start_sentry
 
 
 @click.command("metrics")
@@ -20,15 +20,26 @@ def metrics(ctx: click.Context, root: str | None, output_format: str, textfile: 
             interval: float) -> None:
     """Spool entries by state and kind, DAG runs by state, superevents, alerts
     issued and step wall times, for Prometheus or InfluxDB."""
+    from ..config import ConfigError, load_config
     from ..ops.metrics import collect_samples, to_influx, to_prometheus, write_textfile
+    from ..ops.sentry import cron_monitor
 
+    where = data_root(ctx, root)
     try:
-        samples = collect_samples(data_root(ctx, root))
-    except FileNotFoundError as exc:
+        config = load_config(ctx.obj.get("config_path") if ctx.obj else None)
+    except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    text = to_prometheus(samples) if output_format == "prometheus" else \
-        to_influx(samples, interval=interval)
-    if textfile:
-        write_textfile(textfile, text)
-    else:
+    start_sentry(ctx)
+    try:
+        with cron_monitor("gwdag-metrics"):
+            samples = collect_samples(where,
+                                      factor=float(config.get("metrics", "anomaly_factor")),
+                                      floor=float(config.get("metrics", "anomaly_floor")))
+            text = to_prometheus(samples) if output_format == "prometheus" else \
+                to_influx(samples, interval=interval)
+            if textfile:
+                write_textfile(textfile, text)
+    except (FileNotFoundError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not textfile:
         click.echo(text, nl=False)

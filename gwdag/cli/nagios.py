@@ -28,7 +28,8 @@ def _threshold_options(func):
 @click.pass_context
 def nagios(ctx: click.Context, root: str | None, timeout: float, **thresholds) -> None:
     """Check listener heartbeats, source contact, spool backlog, failed and
-    rejected alerts, DAG runs, free disk and Redis, Monitoring-Plugins style:
+    rejected alerts, DAG runs (failed, stale, held), free disk, rate anomalies,
+    Redis and (when enabled) the end-to-end heartbeat, Monitoring-Plugins style:
     first line 'GWDAG <STATE>: text | perfdata', exit 0 OK, 1 WARNING,
     2 CRITICAL, 3 UNKNOWN.  Ranges: 10, 10:, ~:10, 10:20, @10:20."""
     def give_up(*_: object) -> None:
@@ -44,8 +45,14 @@ def nagios(ctx: click.Context, root: str | None, timeout: float, **thresholds) -
         overrides = {name: (thresholds[f"{name}_warning"], thresholds[f"{name}_critical"])
                      for name in DEFAULT_THRESHOLDS
                      if thresholds[f"{name}_warning"] or thresholds[f"{name}_critical"]}
+        heartbeat = (float(config.get("heartbeat", "interval")),
+                     float(config.get("heartbeat", "grace"))) \
+            if config.get("heartbeat", "enabled") else None
         report = run_checks(root or config.get("paths", "root"), overrides=overrides,
-                            sources=list(config.get("intake", "sources")))
+                            sources=list(config.get("intake", "sources")),
+                            anomaly_factor=float(config.get("metrics", "anomaly_factor")),
+                            anomaly_floor=float(config.get("metrics", "anomaly_floor")),
+                            heartbeat=heartbeat)
         lines, state = report.lines(), report.state
     except Exception as exc:  # a check must answer UNKNOWN, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 
 import click
 
 from .common import data_root as _root
 from .common import root_option as _root_option
+from .common import start_sentry
 from .gw import _store
 from .science import SCHEMA_VERSION
 
@@ -59,7 +61,11 @@ def _line(result) -> str:
 @click.pass_context
 def plan_group(ctx: click.Context, root: str | None, until_idle: bool,
                second_alert_delay: float | None, as_json: bool) -> None:
-    """The planner: alerts from the spool become DAGs that run to completion."""
+    """The planner: alerts from the spool become DAGs that run to completion.
+
+    Serves until SIGTERM/SIGINT or `gwdag ctl shutdown` (the alert in hand
+    finishes first); SIGHUP or `gwdag ctl reload` re-reads [planner] settings.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from ..executors.condor import CondorUnavailable
@@ -72,6 +78,7 @@ def plan_group(ctx: click.Context, root: str | None, until_idle: bool,
             click.echo(_line(result))
 
     planner = _planner(ctx, root, second_alert_delay)
+    start_sentry(ctx)
     try:
         with planner:
             if until_idle:
@@ -80,13 +87,31 @@ def plan_group(ctx: click.Context, root: str | None, until_idle: bool,
                     failed = sum(r.state == "failed" for r in results)
                     click.echo(f"{len(results)} alert(s) processed, {failed} failed")
                 return
-            stopping = []
-            signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-            try:
-                planner.serve(poll=_settings(ctx)[1].get("planner", "poll"),
-                              stop=lambda: bool(stopping), )
-            except KeyboardInterrupt:
-                pass
+            def reload():
+                from dataclasses import replace
+
+                fresh = _settings(ctx)[0]
+                return fresh if second_alert_delay is None else \
+                    replace(fresh, second_alert_delay=second_alert_delay)
+
+            interrupts = []
+
+            def on_stop(signum, _frame) -> None:
+                interrupts.append(signum)
+                if signum == signal.SIGINT and interrupts.count(signal.SIGINT) > 1:
+                    os._exit(130)
+                planner.request_stop()   # the alert in hand finishes first
+
+            def on_hup(_signum, _frame) -> None:
+                try:
+                    planner.reload(reload)
+                except click.ClickException as exc:
+                    click.echo(f"SIGHUP: settings not reloaded: {exc.message}", err=True)
+
+            signal.signal(signal.SIGTERM, on_stop)
+            signal.signal(signal.SIGINT, on_stop)
+            signal.signal(signal.SIGHUP, on_hup)
+            planner.serve(poll=_settings(ctx)[1].get("planner", "poll"), reload=reload)
     except (PlannerBusy, CondorUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -123,7 +148,7 @@ def run_group() -> None:
 
 @run_group.command("list")
 @_root_option
-@click.option("--state", type=click.Choice(["running", "done", "failed", "skipped",
+@click.option("--state", type=click.Choice(["planning", "running", "done", "failed", "skipped",
                                             "retrying"]))
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -10,15 +10,19 @@ import click
 from .. import __version__
 from ..config import ConfigError, load_config, to_toml
 from .cleanup import cleanup, crontab
+from .condor import condor_group
+from .ctl import ctl_group
 from .dag import dag_group
 from .demo import demo
 from .gw import external_group, superevent_group
+from .heartbeat import heartbeat
 from .intake import ingest, listen, replay, spool_group
 from .metrics import metrics
 from .nagios import nagios
 from .plan import plan_group, run_group
 from .science import simulate, skymap_group, step_group
 from .status import status
+from .watch import q, watch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +67,8 @@ def config_show(ctx: click.Context, as_json: bool, defaults: bool) -> None:
 main.add_command(dag_group)
 for _command in (ingest, listen, replay, spool_group, step_group, skymap_group, simulate,
                  superevent_group, external_group, plan_group, run_group, demo, nagios,
-                 status, metrics, cleanup, crontab):
+                 status, metrics, cleanup, crontab, ctl_group,
+                 condor_group, heartbeat, q, watch):
     main.add_command(_command)
 
 

@@ -62,6 +62,9 @@ def status(ctx: click.Context, root: str | None, recent: int, as_json: bool) -> 
             click.echo(f"    node {node['node']} exit {node['exit_code']}")
             for line in node["stderr_tail"]:
                 click.echo(f"      | {line}")
+    for held in runs.get("held", []):
+        click.echo(f"  HELD {held['run_id']} node {held['node']}: "
+                   f"{held['hold_reason'] or 'no reason given'}")
     click.echo("Superevents")
     for s in document["superevents"]:
         click.echo(f"  {s['superevent_id']:<12} t_0 {s['t_0']:.3f} FAR {s['far']:.3g} Hz "

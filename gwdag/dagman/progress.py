@@ -31,12 +31,14 @@ class NodeProgress:
     return_value: int | None = None
     post_return: int | None = None
     hold_reason: str = ""
+    held: bool = False            # held now (a JOB_HELD without a release since)
     details: str = ""
 
     def document(self) -> dict[str, object]:
         return {"name": self.name, "status": self.status.name, "retries": self.retries,
                 "clusters": self.clusters, "return_value": self.return_value,
                 "post_return": self.post_return, "hold_reason": self.hold_reason,
+                "held": self.held,
                 "details": self.details}
 
 
@@ -102,6 +104,9 @@ def dag_progress(dag_file: str, *, cwd: str | None = None,
                 continue
             node = nodes[name]
             has_post = "POST" in dag.nodes[name].scripts
+            if kind in (htcondor2.JobEventType.JOB_TERMINATED,
+                        htcondor2.JobEventType.JOB_ABORTED):
+                node.held = False
             if kind is htcondor2.JobEventType.SUBMIT:
                 if event.proc == 2147483647:  # the fake event of a NOOP node
                     node.status = NodeStatus.DONE
@@ -132,6 +137,9 @@ def dag_progress(dag_file: str, *, cwd: str | None = None,
                 node.details = str(event.get("Reason", "Job was aborted"))
             elif kind is htcondor2.JobEventType.JOB_HELD:
                 node.hold_reason = str(event.get("HoldReason", ""))
+                node.held = True
+            elif kind is htcondor2.JobEventType.JOB_RELEASED:
+                node.held = False
             elif kind is htcondor2.JobEventType.POST_SCRIPT_TERMINATED:
                 value = int(event.get("ReturnValue", 0)) if event.get(
                     "TerminatedNormally", True) else -int(event.get("TerminatedBySignal", 0))

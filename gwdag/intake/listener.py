@@ -5,7 +5,9 @@ the owner's pid); half-written files from a crash are removed at start-up.
 SIGTERM/SIGINT stop the sources, which finish the batch in hand (spool it, then
 acknowledge it) and exit 0 within about a second; a second SIGINT exits at once.
 SIGHUP re-reads the source list (``reload`` callback) and starts/stops sources to
-match; it never exits.  Heartbeats are written every second.
+match; it never exits.  Heartbeats are written every second.  The control socket
+``<root>/spool/listen.sock`` answers ``gwdag ctl`` (ping, status, stats, active,
+reserved, result, purge, shutdown, reload).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from .. import __version__
+from ..control import CONTROL_SOCKETS, ControlServer, VerbError
 from .heartbeat import Heartbeat
 from .sink import Sink
 from .sources import open_source
-from .spool import Spool
+from .spool import Spool, SpoolError
 
 __all__ = ["Listener", "ListenerLocked", "lock_holder"]
 
@@ -52,7 +56,7 @@ class Listener:
 
     def __init__(self, root: str, sources: list[str], *,
                  reload: Callable[[], list[str]] | None = None,
-                 heartbeat_interval: float = 1.0) -> None:
+                 heartbeat_interval: float = 1.0, control: bool = True) -> None:
         self.root = os.path.abspath(root)
         self.urls = list(dict.fromkeys(sources))
         for url in self.urls:
@@ -65,6 +69,8 @@ class Listener:
         self._reload = threading.Event()
         self._interrupts = 0
         self._lock_fd: int | None = None
+        self.control = control
+        self.started_at = time.time()
 
     # -- lock -------------------------------------------------------------------------
     def _acquire(self) -> None:
@@ -148,10 +154,66 @@ class Listener:
             self._start(url)
         log.info("SIGHUP: configuration reloaded, sources: %s", ", ".join(wanted) or "none")
 
+    # -- control verbs -------------------------------------------------------------------
+    def _control_server(self) -> ControlServer:
+        def status(_args: dict) -> dict:
+            return {"daemon": "listen", "pid": os.getpid(), "version": __version__,
+                    "root": self.root, "started_at": self.started_at,
+                    "uptime_s": round(time.time() - self.started_at, 3),
+                    "sources": list(self.running), "stopping": self._stop.is_set()}
+
+        def stats(_args: dict) -> dict:
+            return {**status(_args), "spool": self.spool.stats(),
+                    "heartbeat_interval_s": self.heartbeat_interval,
+                    "limits_bytes": dict(vars(self.spool.limits)),
+                    "per_source": {url: r.beat.document() for url, r in
+                                   list(self.running.items())}}
+
+        def active(_args: dict) -> list:
+            return [{"source": url, "status": r.beat.status, "alive": r.thread.is_alive(),
+                     "last_message_at": r.beat.last_message_at,
+                     "last_contact_at": r.beat.last_contact_at, "counts": dict(r.beat.counts)}
+                    for url, r in list(self.running.items())]
+
+        def reserved(_args: dict) -> dict:
+            # acknowledged means spooled: nothing waits inside the listener
+            return {"entries": [], "note": "the listener holds no queue: a message is "
+                                           "acknowledged only once it is in the spool"}
+
+        def result(args: dict) -> dict:
+            try:
+                meta, _raw = self.spool.read(str(args.get("key", "")))
+            except SpoolError as exc:
+                raise VerbError(str(exc)) from None
+            return meta
+
+        def purge(args: dict) -> dict:
+            directory, keys = self.spool.purge(dry_run=bool(args.get("dry_run")))
+            return {"purged": len(keys), "moved_to": directory, "keys": keys[:100],
+                    "dry_run": bool(args.get("dry_run"))}
+
+        def shutdown(_args: dict) -> dict:
+            log.info("shutdown requested over the control socket")
+            self._stop.set()
+            return {"stopping": True}
+
+        def reload(_args: dict) -> dict:
+            if self.reload_sources is None:
+                return {"reloading": False, "note": "sources came from the command line; "
+                                                    "nothing to reload"}
+            self._reload.set()
+            return {"reloading": True}
+
+        return ControlServer(os.path.join(self.root, CONTROL_SOCKETS["listen"]), "listen",
+                             {"status": status, "stats": stats, "active": active,
+                              "reserved": reserved, "result": result, "purge": purge,
+                              "shutdown": shutdown, "reload": reload})
+
     # -- main loop -----------------------------------------------------------------------
     def run(self, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit status (0)."""
         self._acquire()
+        server = self._control_server().start() if self.control else None
         try:
             removed = self.spool.clean_tmp()
             if removed:
@@ -177,4 +239,6 @@ class Listener:
             log.info("stopped")
             return 0
         finally:
+            if server is not None:
+                server.stop()
             self._release()

@@ -5,10 +5,11 @@ Layout under ``<root>/spool/``::
     tmp/        files being written (removed at start-up: never acknowledged)
     incoming/   <key>.alert   accepted, waiting for the planner
     claimed/    <key>.alert   taken by the planner
-    done/       <key>.alert   processed
+    done/<s>/   <key>.alert   processed
     failed/     <key>.alert + <key>.reason.json
-    rejected/   <key>.raw (the bytes exactly as received) + <key>.reason.json
+    rejected/<s>/ <key>.raw (the bytes exactly as received) + <key>.reason.json
     duplicates.jsonl          one line per message seen again (key, source, time)
+    purged/<UTC stamp>/       incoming entries set aside by ``gwdag ctl purge``
 
 An ``.alert`` file is one line of JSON metadata (:meth:`Alert.metadata` plus
 ``spooled_at``) followed by the raw bytes.  A write goes to ``tmp/``, is fsync'd,
@@ -17,6 +18,12 @@ writers of the same key cannot both win) and the directory is fsync'd.  Moves
 between states are single renames.  A key already present in any state is a
 duplicate and is not written again; states are checked in the order a file moves
 through them, so a concurrent move cannot hide it.
+
+``done/`` and ``rejected/``, the states that grow, are split into 16 shards
+``<s>`` = ``0``…``f`` (CRC-32 of the key): removing files from one directory is
+serialised by the kernel on that directory, so cleanup removes shards in
+parallel.  Files a pre-shard gwdag left at the top of those directories are
+moved into their shards when a writer opens the spool.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,10 +41,14 @@ from typing import Any
 from .alert import Alert, AlertRejected
 from .formats import DEFAULT_LIMITS, Limits, parse_alert
 
-__all__ = ["Spool", "SpoolResult", "SpoolEntry", "STATES", "SpoolError"]
+__all__ = ["Spool", "SpoolResult", "SpoolEntry", "STATES", "SHARDED", "SpoolError",
+           "shard_of", "state_files"]
 
 #: Entry states, in the order an entry moves through them.
 STATES = ("incoming", "claimed", "done", "failed", "rejected")
+#: States kept in 16 shard subdirectories (see the module docstring).
+SHARDED = ("done", "rejected")
+SHARDS = tuple(f"{n:x}" for n in range(16))
 _ALERT = ".alert"
 _RAW = ".raw"
 _REASON = ".reason.json"
@@ -79,6 +91,27 @@ class SpoolEntry:
                 "received_at": self.received_at, "reason": self.reason}
 
 
+def shard_of(key: str) -> str:
+    """The shard directory name (``0``…``f``) of ``key`` in a sharded state."""
+    return f"{zlib.crc32(key.encode()) & 0xF:x}"
+
+
+def state_files(state_dir: str, sharded: bool) -> Iterator[os.DirEntry]:
+    """Every file of a state directory, through its shards when ``sharded``
+    (files at the top of a sharded state, left by an older gwdag, included)."""
+    if not os.path.isdir(state_dir):
+        return
+    with os.scandir(state_dir) as scan:
+        top = list(scan)
+    for entry in top:
+        if entry.is_dir(follow_symlinks=False):
+            if sharded and entry.name in SHARDS:
+                with os.scandir(entry.path) as inner:
+                    yield from inner
+        else:
+            yield entry
+
+
 def _rejected_key(raw: bytes) -> str:
     """The key of a rejected message: only its bytes identify it."""
     return f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
@@ -116,10 +149,35 @@ class Spool:
         self.limits = limits
         self.dirs = {state: os.path.join(self.path, state) for state in STATES}
         self.tmp = os.path.join(self.path, "tmp")
+        self._counter = 0
         if create:
             for directory in (self.tmp, *self.dirs.values()):
                 os.makedirs(directory, exist_ok=True)
-        self._counter = 0
+            for state in SHARDED:
+                for shard in SHARDS:
+                    os.makedirs(os.path.join(self.dirs[state], shard), exist_ok=True)
+                self._move_into_shards(state)
+
+    def _move_into_shards(self, state: str) -> None:
+        """Move files an older (unsharded) gwdag left in ``state`` into shards."""
+        with os.scandir(self.dirs[state]) as scan:
+            legacy = [e.name for e in scan if not e.is_dir(follow_symlinks=False)]
+        for name in legacy:
+            suffix = next((x for x in (_REASON, _ALERT, _RAW) if name.endswith(x)), None)
+            if suffix is None:
+                continue                      # not a spool file: leave it alone
+            key = name[:-len(suffix)]
+            try:
+                os.rename(os.path.join(self.dirs[state], name),
+                          os.path.join(self.dirs[state], shard_of(key), name))
+            except FileNotFoundError:
+                pass
+
+    def state_dir(self, state: str, key: str) -> str:
+        """The directory ``key``'s files live in when the entry is in ``state``."""
+        if state in SHARDED:
+            return os.path.join(self.dirs[state], shard_of(key))
+        return self.dirs[state]
 
     @property
     def exists(self) -> bool:
@@ -156,9 +214,9 @@ class Spool:
     def state_of(self, key: str) -> str | None:
         """The state of ``key``, or ``None`` when the spool has never seen it."""
         for state in STATES[:4]:
-            if os.path.exists(os.path.join(self.dirs[state], key + _ALERT)):
+            if os.path.exists(os.path.join(self.state_dir(state, key), key + _ALERT)):
                 return state
-        if os.path.exists(os.path.join(self.dirs["rejected"], key + _RAW)):
+        if os.path.exists(os.path.join(self.state_dir("rejected", key), key + _RAW)):
             return "rejected"
         return None
 
@@ -191,14 +249,15 @@ class Spool:
     def _store_rejected(self, raw: bytes, reason: str, kind: str | None, source: str,
                         received_at: float) -> str:
         key = _rejected_key(raw)
-        raw_path = os.path.join(self.dirs["rejected"], key + _RAW)
+        directory = self.state_dir("rejected", key)
+        raw_path = os.path.join(directory, key + _RAW)
         if os.path.exists(raw_path):
             return key
         note = {"key": key, "kind": kind, "reason": reason, "source": source,
                 "received_at": received_at, "size": len(raw)}
         tmp = self._tmp_path()
         _write_file(tmp, (json.dumps(note).encode() + b"\n",))
-        os.replace(tmp, os.path.join(self.dirs["rejected"], key + _REASON))
+        os.replace(tmp, os.path.join(directory, key + _REASON))
         tmp = self._tmp_path()
         _write_file(tmp, (raw,))
         self._publish(tmp, raw_path)
@@ -220,15 +279,15 @@ class Spool:
                                     limits=self.limits)
             except AlertRejected as exc:
                 key = self._store_rejected(bytes(raw), exc.reason, exc.kind, source, received)
-                touched.add("rejected")
+                touched.add(self.state_dir("rejected", key))
                 results.append(SpoolResult("rejected", key, exc.kind, None, exc.reason, source))
                 continue
             status = self._store_alert(alert)
-            touched.add("incoming")
+            touched.add(self.dirs["incoming"])
             results.append(SpoolResult(status, alert.key, alert.kind, alert.trigger_gps,
                                        None, source))
-        for state in touched:
-            _fsync_dir(self.dirs[state])
+        for directory in touched:
+            _fsync_dir(directory)
         return results
 
     def ingest(self, raw: bytes, source: str = "", received_at: float | None = None
@@ -251,11 +310,11 @@ class Spool:
         if state is None:
             raise SpoolError(f"no spool entry {key!r} under {self.path}")
         suffix = _RAW if state == "rejected" else _ALERT
-        return state, os.path.join(self.dirs[state], key + suffix)
+        return state, os.path.join(self.state_dir(state, key), key + suffix)
 
     def _reason(self, state: str, key: str) -> dict[str, Any] | None:
         try:
-            with open(os.path.join(self.dirs[state], key + _REASON), "rb") as handle:
+            with open(os.path.join(self.state_dir(state, key), key + _REASON), "rb") as handle:
                 return json.loads(handle.readline())
         except (FileNotFoundError, ValueError):
             return None
@@ -281,13 +340,10 @@ class Spool:
         for name in STATES if state is None else (state,):
             if name not in self.dirs:
                 raise SpoolError(f"unknown state {name!r} (one of {', '.join(STATES)})")
-            directory = self.dirs[name]
             suffix = _RAW if name == "rejected" else _ALERT
-            if not os.path.isdir(directory):
-                continue
-            with os.scandir(directory) as scan:
-                files = sorted((e for e in scan if e.name.endswith(suffix)),
-                               key=lambda e: (e.stat().st_mtime_ns, e.name))
+            files = sorted((e for e in state_files(self.dirs[name], name in SHARDED)
+                            if e.name.endswith(suffix)),
+                           key=lambda e: (e.stat().st_mtime_ns, e.name))
             for entry in files:
                 key = entry.name[:-len(suffix)]
                 yield self._entry(name, key, entry.path)
@@ -311,11 +367,8 @@ class Spool:
         oldest = None
         for state in STATES:
             suffix = _RAW if state == "rejected" else _ALERT
-            if not os.path.isdir(self.dirs[state]):
-                counts[state] = 0
-                continue
-            with os.scandir(self.dirs[state]) as scan:
-                names = [e for e in scan if e.name.endswith(suffix)]
+            names = [e for e in state_files(self.dirs[state], state in SHARDED)
+                     if e.name.endswith(suffix)]
             counts[state] = len(names)
             if state == "incoming" and names:
                 oldest = time.time() - min(e.stat().st_mtime for e in names)
@@ -345,13 +398,14 @@ class Spool:
         if not os.path.exists(source):
             raise SpoolError(f"{key!r} is not claimed")
         state = "done" if ok else "failed"
+        directory = self.state_dir(state, key)
         if not ok:
             tmp = self._tmp_path()
             note = {"key": key, "reason": reason or "failed", "failed_at": time.time()}
             _write_file(tmp, (json.dumps(note).encode() + b"\n",))
-            os.replace(tmp, os.path.join(self.dirs[state], key + _REASON))
-        os.rename(source, os.path.join(self.dirs[state], key + _ALERT))
-        _fsync_dir(self.dirs[state])
+            os.replace(tmp, os.path.join(directory, key + _REASON))
+        os.rename(source, os.path.join(directory, key + _ALERT))
+        _fsync_dir(directory)
 
     def retry(self, key: str) -> None:
         """Move a failed entry back to incoming/ (its reason is dropped: the
@@ -365,6 +419,30 @@ class Spool:
             os.unlink(os.path.join(self.dirs["failed"], key + _REASON))
         except FileNotFoundError:
             pass
+
+    def purge(self, dry_run: bool = False) -> tuple[str, list[str]]:
+        """Set every incoming entry aside under ``purged/<UTC stamp>/`` (nothing
+        is deleted: move a file back into ``incoming/`` to process it after all).
+        Returns the directory and the keys moved (or that would be, with
+        ``dry_run``).  An entry claimed meanwhile stays with its claimer."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = os.path.join(self.path, "purged", stamp)
+        with os.scandir(self.dirs["incoming"]) as scan:
+            keys = sorted(e.name[:-len(_ALERT)] for e in scan if e.name.endswith(_ALERT))
+        if dry_run or not keys:
+            return target, keys
+        os.makedirs(target, exist_ok=True)
+        moved = []
+        for key in keys:
+            try:
+                os.rename(os.path.join(self.dirs["incoming"], key + _ALERT),
+                          os.path.join(target, key + _ALERT))
+            except FileNotFoundError:
+                continue
+            moved.append(key)
+        _fsync_dir(target)
+        _fsync_dir(self.dirs["incoming"])
+        return target, moved
 
     def requeue_claims(self) -> list[str]:
         """Return every claimed entry to incoming/ (stale claims after a crash).

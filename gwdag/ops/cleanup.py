@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..intake.spool import SHARDS
+
 __all__ = ["CleanupBusy", "CleanupReport", "cleanup", "parse_age"]
 
 _AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$")
@@ -80,42 +82,65 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _spool_area(root: Path, state: str, cutoff: float, report: CleanupReport) -> None:
-    directory = root / "spool" / state
-    if not directory.is_dir():
-        return
-    main_suffix = ".raw" if state == "rejected" else ".alert"
-    reasons = state in ("rejected", "failed")      # only these carry a .reason.json
-    doomed: list[str] = []
+def _doomed_in(directory: str, main_suffix: str, reasons: bool, cutoff: float
+               ) -> tuple[list[str], list[int]]:
+    """Names to remove from one directory (entries older than ``cutoff`` with
+    their reasons) and each entry's size in bytes."""
+    names: list[str] = []
+    sizes: list[int] = []
     with os.scandir(directory) as entries:
         for entry in entries:
-            if not entry.name.endswith(main_suffix):
+            if not entry.name.endswith(main_suffix) or not entry.is_file():
                 continue
             info = entry.stat()
             if info.st_mtime >= cutoff:
                 continue
             size = info.st_size
-            doomed.append(entry.path)
+            names.append(entry.name)
             if reasons:
-                reason = os.path.join(directory, entry.name[:-len(main_suffix)]
-                                      + ".reason.json")
+                reason = entry.name[:-len(main_suffix)] + ".reason.json"
                 try:
-                    size += os.stat(reason).st_size
-                    doomed.append(reason)
+                    size += os.stat(os.path.join(directory, reason)).st_size
+                    names.append(reason)
                 except FileNotFoundError:
                     pass
-            report.add(f"spool_{state}", size)
-    if not report.dry_run and doomed:
-        # unlink waits on the journal; several in flight keep the disk busy
-        with ThreadPoolExecutor(UNLINK_THREADS) as pool:
-            list(pool.map(_unlink, doomed, chunksize=256))
+            sizes.append(size)
+    return names, sizes
 
 
-def _unlink(path: str) -> None:
+def _unlink_all(directory: str, names: list[str]) -> None:
+    handle = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        for name in names:
+            try:
+                os.unlink(name, dir_fd=handle)
+            except FileNotFoundError:
+                pass
+    finally:
+        os.close(handle)
+
+
+def _spool_area(root: Path, state: str, cutoff: float, report: CleanupReport) -> None:
+    top = root / "spool" / state
+    if not top.is_dir():
+        return
+    main_suffix = ".raw" if state == "rejected" else ".alert"
+    reasons = state in ("rejected", "failed")      # only these carry a .reason.json
+    directories = [str(top)] + [str(top / shard) for shard in SHARDS
+                                if (top / shard).is_dir()]
+
+    def one(directory: str) -> list[int]:
+        names, sizes = _doomed_in(directory, main_suffix, reasons, cutoff)
+        if names and not report.dry_run:
+            _unlink_all(directory, names)
+        return sizes
+
+    # Removals in one directory are serialised by the kernel (its lock, its journal
+    # handle), so the shards go in parallel: 8 in flight measured 3.5x one on ext4.
+    with ThreadPoolExecutor(UNLINK_THREADS) as pool:
+        for sizes in pool.map(one, directories):
+            for size in sizes:
+                report.add(f"spool_{state}", size)
 
 
 def _run_states(root: Path) -> dict[str, str]:
@@ -131,7 +156,7 @@ def _run_states(root: Path) -> dict[str, str]:
 
 def _running(run_dir: Path, state: str | None) -> bool:
     """A DAG is running when the store says so or its executor's lock exists."""
-    return state in ("running", "retrying") or any(run_dir.glob("*.dag.lock"))
+    return state in ("planning", "running", "retrying") or any(run_dir.glob("*.dag.lock"))
 
 
 def _runs_area(root: Path, cutoff: float, now: float, report: CleanupReport) -> None:
@@ -139,16 +164,15 @@ def _runs_area(root: Path, cutoff: float, now: float, report: CleanupReport) -> 
     if not runs.is_dir():
         return
     states = _run_states(root)
+    doomed: list[Path] = []
     for run_dir in sorted(p for p in runs.iterdir() if p.is_dir()):
         if _running(run_dir, states.get(run_dir.name)):
             report.kept_running += 1
             continue
         newest = max((p.stat().st_mtime for p in run_dir.rglob("*")), default=0.0)
         if newest < cutoff:
-            size = _size(run_dir)
-            if not report.dry_run:
-                shutil.rmtree(run_dir)
-            report.add("runs", size)
+            report.add("runs", _size(run_dir))
+            doomed.append(run_dir)
             continue
         if newest < now - COMPRESS_AFTER:
             for log in run_dir.iterdir():
@@ -160,6 +184,10 @@ def _runs_area(root: Path, cutoff: float, now: float, report: CleanupReport) -> 
                         os.utime(log.with_name(log.name + ".gz"), (newest, newest))
                         log.unlink()
                     report.compressed += 1
+    if doomed and not report.dry_run:
+        # each run directory is its own directory lock: remove several at once
+        with ThreadPoolExecutor(UNLINK_THREADS) as pool:
+            list(pool.map(shutil.rmtree, doomed))
 
 
 def _outbox_area(root: Path, cutoff: float, report: CleanupReport) -> None:

@@ -1,12 +1,16 @@
 """``gwdag metrics``: the root's figures for Prometheus and InfluxDB.
 
 The same figures in both formats: spool entries by state, spool entries by
-alert kind, DAG runs by state, superevents, alerts issued (by type), and the
-median wall time of each step over the most recent runs.  Prometheus text is
+alert kind, alerts planned by kind and role, DAG runs by state, superevents,
+alerts issued (by type), the median wall time of each step and the end-to-end
+latency (listener receipt to the end of the alert's DAG) over the most recent
+runs, and the QMonit-style moving averages and anomaly flags of
+:mod:`gwdag.ops.rates`.  Prometheus text is
 built with ``prometheus_client`` (``--textfile`` writes it atomically for
 node_exporter's textfile collector); Influx line protocol carries one timestamp
 snapped down to the reporting interval, so a re-run within the interval
-overwrites rather than duplicates.  Read-only, like ``gwdag status``.
+overwrites rather than duplicates.  The one thing it writes is a sample of the
+live counts under ``<root>/metrics/`` (what the live moving averages are made of).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..intake.spool import SHARDED, state_files
 
 __all__ = ["Sample", "collect_samples", "to_influx", "to_prometheus", "write_textfile"]
 
@@ -52,14 +58,12 @@ def _spool(root: Path, samples: Samples) -> None:
         directory = root / "spool" / state
         suffix = ".raw" if state == "rejected" else ".alert"
         count = 0
-        if directory.is_dir():
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.name.endswith(suffix):
-                        count += 1
-                        if state != "rejected":     # the key starts with the kind
-                            kind = entry.name.split("-", 1)[0]
-                            kinds[kind] = kinds.get(kind, 0) + 1
+        for entry in state_files(str(directory), state in SHARDED):
+            if entry.name.endswith(suffix):
+                count += 1
+                if state != "rejected":     # the key starts with the kind
+                    kind = entry.name.split("-", 1)[0]
+                    kinds[kind] = kinds.get(kind, 0) + 1
         samples.add("gwdag_spool_entries", count, "Spool entries by state.", state=state)
     for kind, count in sorted(kinds.items()):
         samples.add("gwdag_alerts", count, "Alerts taken in (not rejected) by kind.",
@@ -83,9 +87,30 @@ def _store(root: Path, samples: Samples) -> list[str]:
         dags = [row[0] for row in db.execute(
             "SELECT dag FROM runs WHERE dag IS NOT NULL ORDER BY created_at DESC LIMIT ?",
             (RECENT_RUNS,))]
+        try:
+            _origin(db, samples)
+        except sqlite3.OperationalError:    # a schema-1 store: no role / receipt columns
+            pass
     finally:
         db.close()
     return dags
+
+
+def _origin(db: sqlite3.Connection, samples: Samples) -> None:
+    for kind, role, count in db.execute("SELECT kind, COALESCE(role, 'unknown'), COUNT(*) "
+                                        "FROM runs GROUP BY 1, 2"):
+        samples.add("gwdag_alerts_planned", count, "Alerts planned by kind and role.",
+                    kind=kind or "unknown", role=role)
+    latencies = sorted(row[0] for row in db.execute(
+        "SELECT finished_at - received_at FROM runs WHERE state='done' AND received_at "
+        "IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+        (RECENT_RUNS,)))
+    for quantile in (0.5, 0.9):
+        if latencies:
+            value = latencies[min(len(latencies) - 1, int(quantile * len(latencies)))]
+            samples.add("gwdag_end_to_end_seconds", value,
+                        "Listener receipt to the end of the alert's DAG, over the last "
+                        f"{RECENT_RUNS} runs done.", quantile=f"{quantile:g}")
 
 
 def _steps(dags: list[str], samples: Samples) -> None:
@@ -103,13 +128,45 @@ def _steps(dags: list[str], samples: Samples) -> None:
                     step=step)
 
 
-def collect_samples(root: str | Path) -> list[Sample]:
+def _rates(root: Path, samples: Samples, record: bool, factor: float, floor: float) -> None:
+    from .rates import compute_rates, record_live
+
+    if record:
+        counts = {s.labels: s.value for s in samples.items
+                  if s.name in ("gwdag_spool_entries", "gwdag_runs")}
+        record_live(root, {"spool_incoming": counts.get((("state", "incoming"),), 0.0),
+                           "spool_claimed": counts.get((("state", "claimed"),), 0.0),
+                           "runs_running": sum(v for k, v in counts.items()
+                                               if k in ((("state", "running"),),
+                                                        (("state", "planning"),)))})
+    for rates in compute_rates(root, factor=factor, floor=floor):
+        unit = "per hour" if rates.kind == "terminal" else "count"
+        if rates.current is not None:
+            samples.add("gwdag_rate_current", rates.current,
+                        "Last complete 10-minute bucket (terminal series: events per "
+                        "hour; live series: mean count).", series=rates.series)
+        for window, average in rates.averages.items():
+            if average is not None:
+                samples.add("gwdag_rate_average", average,
+                            "Moving average over the window, complete buckets only "
+                            f"({unit}).", series=rates.series, window=window)
+            samples.add("gwdag_anomaly", float(rates.anomalies[window]),
+                        f"1 when the current value is more than {factor:g}x off the "
+                        "window's average.", series=rates.series, window=window)
+
+
+def collect_samples(root: str | Path, *, record: bool = True, factor: float = 3.0,
+                    floor: float = 1.0) -> list[Sample]:
+    """Every figure of ``root``; with ``record`` a sample of the live counts is
+    stored for the moving averages.  ``factor`` and ``floor`` (per hour) set
+    the anomaly flags (see :mod:`gwdag.ops.rates`)."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"no data root at {root}")
     samples = Samples()
     _spool(root, samples)
     _steps(_store(root, samples), samples)
+    _rates(root, samples, record, factor, floor)
     return samples.items
 
 

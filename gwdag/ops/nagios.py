@@ -31,7 +31,10 @@ DEFAULT_THRESHOLDS: dict[str, tuple[str, str]] = {
     "rejected": ("10", "100"),
     "runs_failed": ("0", "5"),
     "runs_stale": ("0", "0"),
+    "runs_held": ("0", "3"),
     "disk_free": ("10:", "5:"),
+    "anomalies": ("0", "~:"),
+    "heartbeat_age": ("", ""),     # from [heartbeat] interval and grace when enabled
 }
 STALE_RUN_SECONDS = 1800.0
 
@@ -182,11 +185,18 @@ def _run_checks(root: Path, now: float, overrides) -> list[CheckResult]:
                            "created_at < ?", (now - STALE_RUN_SECONDS,)).fetchone()[0]
     finally:
         db.close()
+    from .watch import collect_runs
+
+    held = [(row.run_id, node, reason) for row in collect_runs(root)
+            for node, reason in row.held_nodes]
+    held_text = f"{len(held)} held DAG nodes" + (
+        f" ({held[0][0]} {held[0][1]}: {held[0][2] or 'no reason'})" if held else "")
     results = []
     for name, value, summary in (
             ("runs_failed", failed, f"{failed} failed DAG runs"),
             ("runs_stale", stale, f"{stale} DAG runs running for over "
-                                  f"{STALE_RUN_SECONDS / 60:.0f} min")):
+                                  f"{STALE_RUN_SECONDS / 60:.0f} min"),
+            ("runs_held", len(held), held_text)):
         warning, critical = _ranges(name, overrides)
         results.append(CheckResult(name, float(value), "", summary, warning, critical))
     return results
@@ -224,11 +234,54 @@ def _redis_checks(sources: list[str]) -> list[CheckResult]:
     return results
 
 
+def _anomaly_check(root: Path, overrides, factor: float, floor: float) -> CheckResult:
+    from .rates import compute_rates
+
+    flagged = [(r, window) for r in compute_rates(root, factor=factor, floor=floor)
+               for window, bad in r.anomalies.items() if bad]
+    summary = f"{len(flagged)} rate anomalies"
+    if flagged:
+        rates, window = flagged[0]
+        unit = "/h" if rates.kind == "terminal" else ""
+        summary += (f" ({rates.series} {rates.current:.1f}{unit} vs {window} average "
+                    f"{rates.averages[window]:.1f}{unit})")
+    warning, critical = _ranges("anomalies", overrides)
+    return CheckResult("anomalies", float(len(flagged)), "", summary, warning, critical)
+
+
+def _heartbeat_alert_check(root: Path, now: float, overrides, interval: float,
+                           grace: float) -> list[CheckResult]:
+    from .e2e_heartbeat import heartbeat_state
+
+    state = heartbeat_state(root, now)
+    limit = interval + grace
+    given = overrides.get("heartbeat_age", (None, None))
+    warning = Range.parse(given[0]) if given[0] else None
+    critical = Range.parse(given[1] or f"{limit:g}")
+    if state["last_sent_at"] is None:
+        return [CheckResult("heartbeat_age", None, "s", "no heartbeat event ever sent: is "
+                            "`gwdag heartbeat` in the crontab?", forced=2)]
+    if state["last_through_at"] is None:
+        return [CheckResult("heartbeat_age", None, "s",
+                            f"none of {state['sent']} heartbeat events made it through "
+                            f"({state['failed']} failed)", forced=2)]
+    age = now - state["last_through_at"]
+    return [CheckResult("heartbeat_age", age, "s",
+                        f"last heartbeat event through {age:.0f} s ago (limit {limit:g} s)",
+                        warning, critical),
+            CheckResult("heartbeat_latency", state["latency_s"], "s",
+                        f"heartbeat spool-to-first-alert {state['latency_s']:.1f} s")]
+
+
 def run_checks(root: str | Path, *, overrides: dict[str, tuple[str | None, str | None]]
                | None = None, sources: list[str] | None = None,
-               now: float | None = None) -> NagiosReport:
+               now: float | None = None, anomaly_factor: float = 3.0,
+               anomaly_floor: float = 1.0,
+               heartbeat: tuple[float, float] | None = None) -> NagiosReport:
     """Every check of ``root``; ``overrides`` maps a check name to its
-    (warning, critical) ranges, ``sources`` are the configured intake URLs."""
+    (warning, critical) ranges, ``sources`` are the configured intake URLs,
+    ``heartbeat`` is (interval, grace) in seconds when the end-to-end heartbeat
+    is enabled."""
     root = Path(root)
     overrides = overrides or {}
     for name in overrides:
@@ -242,6 +295,9 @@ def run_checks(root: str | Path, *, overrides: dict[str, tuple[str | None, str |
     report.checks += _spool_checks(root, overrides)
     report.checks += _run_checks(root, now, overrides)
     report.checks.append(_disk_check(root, overrides))
+    report.checks.append(_anomaly_check(root, overrides, anomaly_factor, anomaly_floor))
+    if heartbeat is not None:
+        report.checks += _heartbeat_alert_check(root, now, overrides, *heartbeat)
     report.checks += _redis_checks(sources or [])
     return report
 

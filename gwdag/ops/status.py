@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+
+from ..intake.spool import SHARDED, state_files
 
 __all__ = ["collect_status", "lock_holder"]
 
@@ -46,14 +47,12 @@ def _spool(root: Path, now: float) -> dict[str, Any]:
         directory = root / "spool" / state
         suffix = ".raw" if state == "rejected" else ".alert"
         count, oldest = 0, None
-        if directory.is_dir():
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.name.endswith(suffix):
-                        count += 1
-                        if state in ("incoming", "claimed", "failed"):
-                            mtime = entry.stat().st_mtime
-                            oldest = mtime if oldest is None else min(oldest, mtime)
+        for entry in state_files(str(directory), state in SHARDED):
+            if entry.name.endswith(suffix):
+                count += 1
+                if state in ("incoming", "claimed", "failed"):
+                    mtime = entry.stat().st_mtime
+                    oldest = mtime if oldest is None else min(oldest, mtime)
         result[state] = {"count": count,
                          "oldest_age": None if oldest is None else round(now - oldest, 3)}
     return result
@@ -101,7 +100,8 @@ def _failure(dag: str | None, tail: int = 5) -> list[dict[str, Any]]:
 def _store(root: Path, recent: int) -> dict[str, Any]:
     path = root / "state" / "gwdag.sqlite"
     if not path.exists():
-        return {"superevents": [], "alerts": [], "runs": {"by_state": {}, "failed": []}}
+        return {"superevents": [], "alerts": [], "runs": {"by_state": {}, "failed": [],
+                                                          "held": []}}
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     db.row_factory = sqlite3.Row
     try:
@@ -123,8 +123,12 @@ def _store(root: Path, recent: int) -> dict[str, Any]:
                                       "ORDER BY finished_at DESC LIMIT ?", (recent,))]
     finally:
         db.close()
+    from .watch import collect_runs
+
+    held = [{"run_id": row.run_id, "node": node, "hold_reason": reason}
+            for row in collect_runs(root) for node, reason in row.held_nodes]
     return {"superevents": superevents, "alerts": alerts,
-            "runs": {"by_state": by_state, "failed": failed}}
+            "runs": {"by_state": by_state, "failed": failed, "held": held}}
 
 
 def collect_status(root: str | Path, *, recent: int = 10) -> dict[str, Any]:

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from ..pipeline.external import classify_notice
 from .plans import Plan, PlanNode
-from .registry import AlertInput, handler
+from .registry import AlertInput, SkipAlert, handler
 
 
 def _alert_options(alert: AlertInput) -> tuple[str, ...]:
@@ -47,6 +48,11 @@ def plan_gevent(alert: AlertInput) -> Plan | None:
 
 @handler("voevent", "gcn_json")
 def plan_notice(alert: AlertInput) -> Plan | None:
+    # Notices that are not external triggers (LVK's own, noise, no trigger id)
+    # get no run: the planner records them as skipped with this reason.
+    decision = classify_notice(alert.fields, alert.trigger_gps, alert.role)
+    if decision.trigger is None:
+        raise SkipAlert(decision.reason)
     root = str(alert.root)
     notice = str(alert.input_path)
     plan = Plan(alert.key, f"GCN notice {alert.fields.get('mission', '')} "

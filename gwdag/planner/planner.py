@@ -7,6 +7,10 @@ nodes' input file), validate, run it on the executor, and finish the entry in
 store under the alert's key, so an alert never gets a second run; after a crash
 the stale claims go back to ``incoming/`` and an unfinished run's DAG runs again
 (its rescue DAG skips what was done; every step is idempotent).
+
+While serving, the control socket ``<root>/state/plan.sock`` answers ``gwdag ctl``
+(ping, status, stats, active, reserved, result, purge, shutdown, reload);
+``shutdown`` lets the alert in hand finish, then the planner exits.
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+from ..control import CONTROL_SOCKETS, ControlServer, VerbError
 from ..dagman.progress import dag_progress
 from ..dagman.states import NodeStatus
 from ..executors.condor import CondorExecutor
 from ..executors.local import LocalExecutor, RunOptions
 from ..intake.notify import watch_incoming
 from ..intake.spool import Spool, SpoolError
-from .registry import AlertInput, handler_for
+from .registry import AlertInput, SkipAlert, handler_for
 from .render import RenderError, RenderSettings, render_plan
 from .store import StateStore
 
@@ -67,6 +74,20 @@ class Planner:
         self.spool = Spool(str(self.root))
         self.runs = self.root / "runs"
         self._lock_handle = None
+        self.started_at = time.time()
+        self.current: dict[str, Any] | None = None     # the alert in hand
+        self.processed: dict[str, int] = {}            # results by state since start
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def request_stop(self) -> None:
+        """Finish the alert in hand, then stop (``serve`` and ``run_until_idle``)."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def __enter__(self) -> Planner:
         if self.condor is not None:
@@ -105,6 +126,15 @@ class Planner:
         started = time.perf_counter()
         if self.spool.claim(key) is None:
             return None
+        self.current = {"key": key, "since": time.time(), "dag": None}
+        try:
+            result = self._process_claimed(key, started)
+        finally:
+            self.current = None
+        self.processed[result.state] = self.processed.get(result.state, 0) + 1
+        return result
+
+    def _process_claimed(self, key: str, started: float) -> ProcessResult:
         meta, raw = self.spool.read(key)
         kind = meta.get("kind")
         store = StateStore(self.root)
@@ -114,6 +144,11 @@ class Planner:
                 self.spool.finish(key, True)
                 return ProcessResult(key, kind, previous["state"], "already planned",
                                      None, time.perf_counter() - started)
+            # where the alert came from, kept by every later state (metrics by role,
+            # end-to-end latency from the listener's receipt)
+            store.put_run(key, key, kind or "", "planning", None,
+                          role=meta.get("role") or "observation",
+                          received_at=meta.get("received_at"))
             handler = handler_for(kind or "")
             run_dir = self.runs / key
             if handler is None:
@@ -129,10 +164,14 @@ class Planner:
             alert = AlertInput(key, kind, dict(meta.get("fields") or {}), input_path,
                                self.root, {"second_alert_delay":
                                            self.settings.second_alert_delay,
-                                           "alert_stream": self.settings.alert_stream})
-            plan = handler(alert)
-            if plan is None:
+                                           "alert_stream": self.settings.alert_stream},
+                               meta.get("trigger_gps"), meta.get("role") or "observation")
+            try:
+                plan = handler(alert)
                 reason = f"nothing to do for this {kind} alert"
+            except SkipAlert as exc:
+                plan, reason = None, str(exc)
+            if plan is None:
                 store.put_run(key, key, kind, "skipped", None, reason, finished=True)
                 self.spool.finish(key, True)
                 return ProcessResult(key, kind, "skipped", reason, str(run_dir),
@@ -142,6 +181,7 @@ class Planner:
             except RenderError as exc:
                 return self._failed(store, key, kind, str(exc), run_dir, started)
             store.put_run(key, key, kind, "running", str(dag))
+            self.current = {**(self.current or {}), "kind": kind, "dag": str(dag)}
         finally:
             store.close()
         exit_code, failed, rescue = self._execute(dag)
@@ -186,16 +226,19 @@ class Planner:
     def run_until_idle(self, on_result=None) -> list[ProcessResult]:
         """Process incoming alerts, oldest first, until none is left."""
         results = []
-        while True:
+        while not self.stopping:
             keys = self.pending()
             if not keys:
                 return results
             for key in keys:
+                if self.stopping:
+                    break
                 result = self.process(key)
                 if result is not None:
                     results.append(result)
                     if on_result:
                         on_result(result)
+        return results
 
     def retry(self, key: str) -> ProcessResult | None:
         """Move a failed alert back to incoming/ and process it again (its run
@@ -211,18 +254,106 @@ class Planner:
             store.close()
         return self.process(key)
 
-    def serve(self, poll: float = 0.5, stop=lambda: False) -> None:
-        """Process alerts as they arrive until ``stop()`` says so: woken by
-        inotify when an alert lands in ``incoming/``, scanning every ``poll``
-        seconds as the fallback."""
-        wake = threading.Event()
+    def serve(self, poll: float = 0.5, stop: Callable[[], bool] = lambda: False,
+              reload: Callable[[], RenderSettings] | None = None,
+              control: bool = True) -> None:
+        """Process alerts as they arrive until ``stop()`` says so or
+        :meth:`request_stop` is called: woken by inotify when an alert lands in
+        ``incoming/``, scanning every ``poll`` seconds as the fallback.
+        ``reload`` returns fresh settings (``gwdag ctl reload``, SIGHUP)."""
+        wake = self._wake
         observer = watch_incoming(self.spool.dirs["incoming"], wake)
+        server = self._control_server(reload).start() if control else None
         try:
-            while not stop():
+            while not stop() and not self.stopping:
                 wake.clear()
                 if not self.run_until_idle():
                     wake.wait(poll)
         finally:
+            if server is not None:
+                server.stop()
             if observer is not None:
                 observer.stop()
                 observer.join(5)
+
+    def reload(self, load: Callable[[], RenderSettings]) -> dict[str, Any]:
+        """Replace the render settings (the alert in hand keeps the old ones)."""
+        self.settings = load()
+        log.info("settings reloaded")
+        return asdict(self.settings)
+
+    # -- control verbs -------------------------------------------------------------------
+    def _control_server(self, reload: Callable[[], RenderSettings] | None) -> ControlServer:
+        def status(_args: dict) -> dict:
+            return {"daemon": "plan", "pid": os.getpid(), "version": __version__,
+                    "root": str(self.root), "executor": "condor" if self.condor else "local",
+                    "started_at": self.started_at,
+                    "uptime_s": round(time.time() - self.started_at, 3),
+                    "current": self.current, "stopping": self.stopping}
+
+        def stats(_args: dict) -> dict:
+            store = StateStore(self.root)
+            try:
+                runs = store.run_counts()
+            finally:
+                store.close()
+            return {**status(_args), "processed": dict(self.processed),
+                    "settings": asdict(self.settings), "spool": self.spool.stats(),
+                    "runs": runs}
+
+        def active(_args: dict) -> list:
+            current = self.current
+            if current is None:
+                return []
+            entry = {**current, "running_s": round(time.time() - current["since"], 3)}
+            if current.get("dag"):
+                try:
+                    progress = dag_progress(current["dag"], cwd=str(Path(current["dag"]).parent))
+                    entry["nodes"] = {name.lower(): count for name, count
+                                      in progress.counts().items() if count}
+                except (OSError, ValueError) as exc:
+                    entry["nodes"] = f"unreadable: {exc}"
+            return [entry]
+
+        def reserved(args: dict) -> dict:
+            limit = int(args.get("limit") or 1000)
+            entries = []
+            for entry in self.spool.entries("incoming"):
+                if len(entries) >= limit:
+                    break
+                entries.append({"key": entry.key, "kind": entry.kind,
+                                "received_at": entry.received_at})
+            return {"count": self.spool.stats()["counts"]["incoming"], "entries": entries}
+
+        def result(args: dict) -> dict:
+            key = str(args.get("key", ""))
+            store = StateStore(self.root)
+            try:
+                run = store.run_for_alert(key)
+            finally:
+                store.close()
+            state = self.spool.state_of(key)
+            if run is None and state is None:
+                raise VerbError(f"no alert or run {key!r} under {self.root}")
+            return {"key": key, "spool_state": state, "run": run}
+
+        def purge(args: dict) -> dict:
+            directory, keys = self.spool.purge(dry_run=bool(args.get("dry_run")))
+            return {"purged": len(keys), "moved_to": directory, "keys": keys[:100],
+                    "dry_run": bool(args.get("dry_run"))}
+
+        def shutdown(_args: dict) -> dict:
+            log.info("shutdown requested over the control socket")
+            draining = (self.current or {}).get("key")
+            self.request_stop()
+            return {"stopping": True, "draining": draining}
+
+        def reload_verb(_args: dict) -> dict:
+            if reload is None:
+                return {"reloaded": False, "note": "no configuration to reload"}
+            return {"reloaded": True, "settings": self.reload(reload)}
+
+        return ControlServer(str(self.root / CONTROL_SOCKETS["plan"]), "plan",
+                             {"status": status, "stats": stats, "active": active,
+                              "reserved": reserved, "result": result, "purge": purge,
+                              "shutdown": shutdown, "reload": reload_verb})

@@ -2,8 +2,8 @@
 
 A handler receives the claimed alert (its spool metadata, the path of its raw
 bytes written into the run directory) and returns a :class:`~.plans.Plan`, or
-None with nothing to do.  Kinds without a handler are logged and marked done
-with the reason.
+None with nothing to do (or raises :class:`SkipAlert` with the reason).  Kinds
+without a handler are logged and marked done with the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from typing import Any
 
 from .plans import Plan
 
-__all__ = ["AlertInput", "HANDLERS", "handler", "handler_for"]
+__all__ = ["AlertInput", "HANDLERS", "SkipAlert", "handler", "handler_for"]
+
+
+class SkipAlert(Exception):
+    """Raised by a handler for an alert that needs no run; the message is the
+    reason recorded with the skipped run."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class AlertInput:
     input_path: Path
     root: Path
     options: dict[str, Any] = field(default_factory=dict)   # [planner] settings
+    trigger_gps: float | None = None                       # GPS seconds
+    role: str = "observation"                              # observation, test, utility
 
 
 Handler = Callable[[AlertInput], "Plan | None"]

@@ -22,7 +22,7 @@ from ..pipeline.superevents import GEvent, Superevent
 
 __all__ = ["SCHEMA_VERSION", "StateStore", "StoreError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,12 +45,21 @@ CREATE TABLE IF NOT EXISTS external_events (
 CREATE INDEX IF NOT EXISTS external_time ON external_events (trigger_gps);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, alert_key TEXT UNIQUE, kind TEXT, state TEXT, dag TEXT,
-    reason TEXT, created_at REAL, finished_at REAL);
+    reason TEXT, created_at REAL, finished_at REAL, role TEXT, received_at REAL);
+CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished_at);
 CREATE TABLE IF NOT EXISTS sent_alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, superevent_id TEXT, alert_type TEXT,
     significant INTEGER, sequence INTEGER, path TEXT, time_created REAL,
     UNIQUE (superevent_id, alert_type, sequence));
 """
+
+# Schema changes, each from the version before it (a store is upgraded in place
+# when a newer gwdag opens it for writing).
+_MIGRATIONS = {
+    2: ("ALTER TABLE runs ADD COLUMN role TEXT",          # observation / test / utility
+        "ALTER TABLE runs ADD COLUMN received_at REAL",   # Unix s, the listener's receipt
+        "CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished_at)"),
+}
 
 
 class StoreError(RuntimeError):
@@ -73,16 +82,26 @@ class StateStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)  # CREATE ... IF NOT EXISTS: idempotent
         with self.transaction():
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'")
-            found = row.fetchone()
+            row = self._db.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
+                                   "name='meta'").fetchone()
+            found = None if row is None else self._db.execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if found is None:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)",
                                  (str(SCHEMA_VERSION),))
-            elif int(found["value"]) != SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: schema version {found['value']}, this gwdag "
-                                 f"reads {SCHEMA_VERSION}")
+            elif int(found["value"]) > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: schema version {found['value']} is newer "
+                                 f"than this gwdag's ({SCHEMA_VERSION}): upgrade gwdag")
+            else:
+                for version in range(int(found["value"]) + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[version]:
+                        self._db.execute(statement)
+                    self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'",
+                                     (str(version),))
 
     def close(self) -> None:
         self._db.close()
@@ -248,14 +267,25 @@ class StateStore:
         return None if row is None else dict(row)
 
     def put_run(self, run_id: str, alert_key: str, kind: str, state: str, dag: str | None,
-                reason: str = "", finished: bool = False) -> None:
-        existing = self._db.execute("SELECT created_at FROM runs WHERE run_id=?",
-                                    (run_id,)).fetchone()
+                reason: str = "", finished: bool = False, *, role: str | None = None,
+                received_at: float | None = None) -> None:
+        """Record a run's state; ``role`` and ``received_at`` (Unix s) are kept
+        from an earlier record when not given."""
+        existing = self._db.execute("SELECT created_at, role, received_at FROM runs "
+                                    "WHERE run_id=?", (run_id,)).fetchone()
         now = time.time()
-        self._db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
-                         (run_id, alert_key, kind, state, dag, reason,
-                          existing["created_at"] if existing else now,
-                          now if finished else None))
+        self._db.execute(
+            "INSERT OR REPLACE INTO runs (run_id, alert_key, kind, state, dag, reason, "
+            "created_at, finished_at, role, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (run_id, alert_key, kind, state, dag, reason,
+             existing["created_at"] if existing else now, now if finished else None,
+             role if role is not None else (existing["role"] if existing else None),
+             received_at if received_at is not None
+             else (existing["received_at"] if existing else None)))
+
+    def run_counts(self) -> dict[str, int]:
+        """Runs by state."""
+        return dict(self._db.execute("SELECT state, COUNT(*) FROM runs GROUP BY state"))
 
     def runs(self, limit: int | None = None, state: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM runs" + (" WHERE state=?" if state else "") + \
