@@ -171,6 +171,24 @@ def run_options(case: dict) -> list[str]:
     return out
 
 
+def _jobstate_logs(dag, base: Path, depth: int = 0) -> list[Path]:
+    """The jobstate.log of ``dag`` and of its SUBDAG EXTERNAL DAGs, recursively."""
+    from gwdag.dagman import load_dag
+    from gwdag.dagman.model import NodeKind
+
+    found = [base / dag.jobstate_log] if dag.jobstate_log else []
+    if depth > 5:
+        return found
+    for node in dag.nodes.values():
+        if node.kind is NodeKind.SUBDAG:
+            folder = base / node.dir if node.dir else base
+            sub = folder / node.submit
+            if sub.exists():
+                found += _jobstate_logs(load_dag(str(sub), cwd=str(folder)).dag, folder,
+                                        depth + 1)
+    return found
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(errors="replace")
@@ -292,8 +310,9 @@ def check_case(case: dict, work: Path, result: dict, dag_path: Path) -> tuple[li
                 if not re.search(pattern, dagman_out, re.S):
                     failures.append(f"dagman.out !~ {pattern!r}")
         elif key == "jobstate_log_regex":
-            path = (dag_path.parent if usedagdir else work) / (dag.jobstate_log or "")
-            text = _read(path) if dag.jobstate_log else ""
+            # the JOBSTATE_LOG may be a sub-DAG's (SUBDAG EXTERNAL runs it there)
+            text = "".join(_read(path) for path in _jobstate_logs(
+                dag, dag_path.parent if usedagdir else work))
             for pattern in value:
                 if not re.search(pattern, text, re.M):
                     failures.append(f"jobstate.log has no line ~ {pattern!r}")

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["JobSpecError", "ProcSpec", "JobSpec", "read_job_spec", "split_arguments",
-           "parse_environment", "LOCAL_UNIVERSES"]
+__all__ = ["JobSpecCache", "JobSpecError", "ProcSpec", "JobSpec", "read_job_spec",
+           "split_arguments", "parse_environment", "LOCAL_UNIVERSES"]
 
 LOCAL_UNIVERSES = ("vanilla", "local", "scheduler")
 _UNIVERSE_NUMBERS = {"vanilla": 5, "scheduler": 7, "local": 12}
@@ -246,6 +246,80 @@ def read_job_spec(text: str, submit_dir: str, macros: Mapping[str, str],
     return JobSpec(universe=universe, executable=executable, request_cpus=request_cpus,
                    request_memory_mb=request_memory, log=log, procs=procs,
                    periodic_remove=get("periodic_remove"))
+
+
+_MACRO_REFERENCE = re.compile(r"\$(\$)?\(([A-Za-z0-9_.+-]+)(?::[^)]*)?\)")
+_MACRO_FUNCTION = re.compile(r"\$[A-Za-z_]+\(")
+_PER_PROC = {"cluster", "clusterid", "process", "procid", "step", "item", "itemindex",
+             "row", "node"}
+
+
+class JobSpecCache:
+    """:func:`read_job_spec` once per distinct description and the macro values
+    it actually uses.
+
+    Many nodes of a DAG share one submit file and differ only in macros the
+    file never mentions (``$(JOB)``, ``$(RETRY)``, a cluster number).  The key is
+    the text, the directory and the values of every macro the text references
+    (following references inside macro values); a text that uses a macro
+    function (``$ENV(...)``, ``$RANDOM_INTEGER(...)``), ``$$(...)``, or a
+    per-proc macro such as ``$(Cluster)`` is read afresh every time.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._cache: dict[tuple, JobSpec] = {}
+        self.hits = 0
+
+    def read(self, text: str, submit_dir: str, macros: Mapping[str, str],
+             append_macros: Mapping[str, str], cluster: int) -> JobSpec:
+        key = self._key(text, submit_dir, macros, append_macros)
+        if key is None:
+            return read_job_spec(text, submit_dir, macros, append_macros, cluster=cluster)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = read_job_spec(text, submit_dir, macros, append_macros, cluster=cluster)
+            if len(self._cache) >= self.size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = cached
+        else:
+            self.hits += 1
+        return _copy_spec(cached)
+
+    @staticmethod
+    def _key(text: str, submit_dir: str, macros: Mapping[str, str],
+             append_macros: Mapping[str, str]) -> tuple | None:
+        if _MACRO_FUNCTION.search(text):
+            return None
+        given = {k.lower(): v for k, v in macros.items()}
+        given.update({k.lower(): v for k, v in append_macros.items()})
+        used: set[str] = set()
+        pending = [text]
+        while pending:
+            for match in _MACRO_REFERENCE.finditer(pending.pop()):
+                if match.group(1):                 # $$(...): filled in at match time
+                    return None
+                name = match.group(2).lower()
+                if name in _PER_PROC:
+                    return None
+                if name not in used:
+                    used.add(name)
+                    if name in given:
+                        if _MACRO_FUNCTION.search(given[name]):
+                            return None
+                        pending.append(given[name])
+        values = tuple(sorted((name, given[name]) for name in used if name in given))
+        return text, submit_dir, values
+
+
+def _copy_spec(spec: JobSpec) -> JobSpec:
+    """A copy whose procs the caller may change (argv, attributes)."""
+    procs = [ProcSpec(proc=p.proc, argv=list(p.argv), env=p.env, iwd=p.iwd, stdin=p.stdin,
+                      stdout=p.stdout, stderr=p.stderr, attributes=dict(p.attributes))
+             for p in spec.procs]
+    return JobSpec(universe=spec.universe, executable=spec.executable,
+                   request_cpus=spec.request_cpus, request_memory_mb=spec.request_memory_mb,
+                   log=spec.log, procs=procs, periodic_remove=spec.periodic_remove)
 
 
 def universe_number(universe: str) -> int:

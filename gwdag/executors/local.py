@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import re
 import selectors
 import shlex
 import shutil
@@ -51,7 +52,7 @@ from ..dagman.status_file import (
     status_file_text,
     write_status_file,
 )
-from .jobspec import JobSpec, JobSpecError, ProcSpec, read_job_spec, universe_number
+from .jobspec import JobSpec, JobSpecCache, JobSpecError, ProcSpec, universe_number
 
 __all__ = ["RunOptions", "RunResult", "LocalExecutor", "run_dag", "DagAlreadyRunning",
            "lock_path", "running_pid", "machine_memory_mb"]
@@ -157,6 +158,9 @@ class _NodeRun:
         self.started_once = False
 
 
+_CUSTOM_ATTRIBUTE = re.compile(r"^\s*(?:\+|MY\.)(\w+)\s*=\s*(.*?)\s*$", re.I)
+
+
 def _now_prefix() -> str:
     return time.strftime("%m/%d/%y %H:%M:%S ", time.localtime())
 
@@ -208,6 +212,9 @@ class LocalExecutor:
         self._removal_done = False
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
         self.scratch_root = ""
+        self._free_scratch: list[str] = []
+        self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
+        self._spec_cache = JobSpecCache()
 
     # -- artifacts -------------------------------------------------------------------
     def _out(self, line: str) -> None:
@@ -222,16 +229,42 @@ class LocalExecutor:
         seq: int | str = "-"
         if nr is not None:
             seq = nr.seq
-            if nr.job is not None and nr.job.procs:
-                attrs = nr.job.procs[0].attributes
-                tag_attr = attrs.get("job_tag_name", "").strip('"')
-                if tag_attr:
-                    tag = attrs.get(tag_attr, "-").strip('"') or "-"
-                elif "pegasus_site" in attrs:
-                    tag = attrs["pegasus_site"].strip('"') or "-"
+            tag = self._job_tag(nr)
         self._jobstate_log.write(jobstate_line(int(time.time()), node, event, condor_id,
                                                tag, seq))
         self._jobstate_log.flush()
+
+    def _job_tag(self, nr: _NodeRun) -> str:
+        """The jobstate.log tag: the attribute ``+job_tag_name`` names (default
+        ``pegasus_site``).  DAGMan knows it before the job is submitted (PRE
+        lines carry it), so it is read from the submit file when needed."""
+        if nr.job is not None and nr.job.procs:
+            attrs = nr.job.procs[0].attributes
+        else:
+            attrs = self._submit_attributes(nr.node)
+        name = attrs.get("job_tag_name", "").strip().strip('"').lstrip("+")
+        value = attrs.get(name or "pegasus_site", "").strip().strip('"')
+        return value or "-"
+
+    def _submit_attributes(self, node: Node) -> dict[str, str]:
+        """``+attr = value`` / ``MY.attr = value`` lines of a node's submit file
+        (no macro expansion: enough for the job tag)."""
+        cached = self._tag_cache.get(node.name)
+        if cached is not None:
+            return cached
+        attrs: dict[str, str] = {}
+        if node.inline_submit is None and node.kind is NodeKind.JOB:
+            try:
+                with open(os.path.join(self._node_dir(node), node.submit),
+                          encoding="utf-8", errors="replace") as handle:
+                    for line in handle:
+                        match = _CUSTOM_ATTRIBUTE.match(line)
+                        if match:
+                            attrs[match.group(1).lower()] = match.group(2)
+            except OSError:
+                pass
+        self._tag_cache[node.name] = attrs
+        return attrs
 
     def _counts(self) -> DagCounts:
         by: dict[NodeStatus, int] = {}
@@ -311,6 +344,7 @@ class LocalExecutor:
         base = self.dag_file
         self._dagman_out = open(base + ".dagman.out", "a", encoding="utf-8")
         self._jobstate_log = None
+        self._tag_cache: dict[str, dict[str, str]] = {}
         self._out("******************************************************")
         self._out("** condor_scheduniv_exec.0.0 (CONDOR_DAGMAN) STARTING UP")
         self._out(f"** gwdag local executor, pid {os.getpid()}")
@@ -482,6 +516,20 @@ class LocalExecutor:
     def _node_dir(self, node: Node) -> str:
         return os.path.normpath(os.path.join(self.cwd, node.dir)) if node.dir else self.cwd
 
+    def _script_executable(self, name: str, node_dir: str) -> str:
+        """A script's program: absolute as given; else in the node's DIR; else
+        relative to the DAG working directory (DAGMan's DaemonCore makes a
+        relative executable absolute against its own cwd before running the
+        script in the node's DIR: job_dagman_default_log keeps a DIR node's PRE
+        script beside the DAG); else a command on PATH."""
+        if os.path.isabs(name):
+            return name
+        for base in (node_dir, self.cwd):
+            candidate = os.path.join(base, name)
+            if os.path.exists(candidate):
+                return candidate
+        return name if "/" not in name else os.path.join(node_dir, name)
+
     def _start_script(self, nr: _NodeRun, kind: str) -> None:
         node = nr.node
         script = node.scripts[kind]
@@ -498,9 +546,7 @@ class LocalExecutor:
             debug = open(os.path.join(self._node_dir(node), script.debug_file), "ab")
             out = debug
         cwd = self._node_dir(node)
-        executable = argv[0] if os.path.isabs(argv[0]) else os.path.join(cwd, argv[0])
-        if not os.path.exists(executable) and "/" not in argv[0]:
-            executable = argv[0]  # a command on PATH, as DAGMan's fallback finds it
+        executable = self._script_executable(argv[0], cwd)
         try:
             popen = subprocess.Popen(
                 [executable, *argv[1:]], cwd=cwd, stdin=subprocess.DEVNULL,
@@ -643,23 +689,20 @@ class LocalExecutor:
         elif node.submit in dag.submit_descriptions:
             text = dag.submit_descriptions[node.submit]
         else:
-            path = os.path.join(submit_dir, node.submit)
-            try:
-                with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-                    text = handle.read()
-            except OSError as exc:
-                raise JobSpecError(f"cannot read submit file {node.submit}: "
-                                   f"{exc.strerror}") from exc
+            text = self._submit_text(os.path.join(submit_dir, node.submit), node.submit)
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
-                  "FAILED_COUNT": str(self._failed_count()), "DAGManJobId": str(os.getpid())}
+                  "DAGManJobId": str(os.getpid())}
+        if "failed_count" in text.lower() or any(
+                "failed_count" in v.value.lower() for v in node.vars.values()):
+            macros["FAILED_COUNT"] = str(self._failed_count())   # O(nodes): only if used
         if parents:
             macros["DAG_PARENT_NAMES"] = ",".join(parents)
         prepend = {k: v.value for k, v in node.vars.items() if not v.append}
         append = {k: v.value for k, v in node.vars.items() if v.append}
         macros.update(prepend)
-        job = read_job_spec(text, submit_dir, macros, append, cluster=cluster)
+        job = self._spec_cache.read(text, submit_dir, macros, append, cluster)
         for proc in job.procs:
             if not os.path.exists(proc.argv[0]):
                 # A bare command name not in the submit directory is looked up on PATH.
@@ -668,6 +711,22 @@ class LocalExecutor:
                     raise JobSpecError(f"executable {proc.argv[0]} does not exist")
                 proc.argv[0] = found
         return job
+
+    def _submit_text(self, path: str, name: str) -> str:
+        """A submit file's text, read again only when it changed (a PRE script
+        may write or rewrite it)."""
+        try:
+            info = os.stat(path)
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+            cached = self._submit_texts.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise JobSpecError(f"cannot read submit file {name}: {exc.strerror}") from exc
+        self._submit_texts[path] = (stamp, text)
+        return text
 
     def _start_idle(self) -> None:
         options = self.options
@@ -690,7 +749,10 @@ class LocalExecutor:
         job = nr.job
         spec = proc.spec
         node = nr.node
-        scratch = tempfile.mkdtemp(prefix=f"{nr.cluster}.{spec.proc}-", dir=self.scratch_root)
+        # an emptied directory of a finished job, else a new one (no mkdir/rmdir
+        # pair per job: on ext4 they cost as much as the fork itself)
+        scratch = self._free_scratch.pop() if self._free_scratch else \
+            tempfile.mkdtemp(prefix="job-", dir=self.scratch_root)
         proc.scratch = scratch
         ad_path = os.path.join(scratch, ".job.ad")
         with open(ad_path, "w", encoding="utf-8") as handle:
@@ -792,9 +854,24 @@ class LocalExecutor:
                       f"with status {value}.")
         self._proc_finished(nr, proc)
 
+    def _recycle_scratch(self, scratch: str) -> None:
+        """Empty a finished job's scratch directory for the next job; one the
+        job filled with more than its ad is removed instead."""
+        try:
+            os.unlink(os.path.join(scratch, ".job.ad"))
+            with os.scandir(scratch) as leftovers:
+                empty = next(leftovers, None) is None
+        except OSError:
+            empty = False
+        if empty:
+            self._free_scratch.append(scratch)
+        else:
+            _rmtree(scratch)
+
     def _proc_finished(self, nr: _NodeRun, proc: _Proc) -> None:
         if proc.scratch:
-            _rmtree(proc.scratch)
+            self._recycle_scratch(proc.scratch)
+            proc.scratch = ""
         nr.procs_left -= 1
         failed = proc.removed or proc.signal is not None or (proc.exit_code or 0) != 0
         if failed and nr.job_return is None:

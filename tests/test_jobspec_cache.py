@@ -1,0 +1,40 @@
+"""The local executor's submit-description cache returns what a fresh read does."""
+
+from __future__ import annotations
+
+import pytest
+
+from gwdag.executors.jobspec import JobSpecCache, read_job_spec
+
+BASE = "universe = local\nexecutable = /bin/echo\n"
+
+
+@pytest.mark.parametrize("text, macros_a, macros_b, hit", [
+    (BASE + "arguments = hello\nqueue\n", {"JOB": "A"}, {"JOB": "B"}, True),
+    (BASE + "arguments = $(JOB)\nqueue\n", {"JOB": "A"}, {"JOB": "B"}, False),
+    (BASE + "arguments = $(JOB)\nqueue\n", {"JOB": "A"}, {"JOB": "A"}, True),
+    (BASE + "x = $(nodename)\narguments = $(x)\nqueue\n",          # through a macro
+     {"JOB": "A", "nodename": "n1"}, {"JOB": "B", "nodename": "n2"}, False),
+    (BASE + "arguments = $(Cluster).$(Process)\nqueue 2\n", {"JOB": "A"}, {"JOB": "A"}, False),
+    (BASE + "arguments = $ENV(HOME)\nqueue\n", {"JOB": "A"}, {"JOB": "A"}, False),
+    (BASE + "arguments = $(v:default)\nqueue\n", {"v": "1"}, {"v": "2"}, False),
+])
+def test_cache_matches_a_fresh_read(tmp_path, text, macros_a, macros_b, hit):
+    cache = JobSpecCache()
+    first = cache.read(text, str(tmp_path), macros_a, {}, 7)
+    second = cache.read(text, str(tmp_path), macros_b, {}, 8)
+    fresh = read_job_spec(text, str(tmp_path), macros_b, {}, cluster=8)
+    assert [p.argv for p in second.procs] == [p.argv for p in fresh.procs]
+    assert [p.argv for p in first.procs] == \
+        [p.argv for p in read_job_spec(text, str(tmp_path), macros_a, {}, cluster=7).procs]
+    assert cache.hits == int(hit)
+
+
+def test_cached_specs_are_independent_copies(tmp_path):
+    cache = JobSpecCache()
+    text = BASE + "arguments = x\n+site = \"a\"\nqueue\n"
+    one = cache.read(text, str(tmp_path), {}, {}, 1)
+    one.procs[0].argv[0] = "/changed"
+    one.procs[0].attributes["site"] = "changed"
+    two = cache.read(text, str(tmp_path), {}, {}, 2)
+    assert two.procs[0].argv[0] == "/bin/echo" and two.procs[0].attributes["site"] == '"a"'
