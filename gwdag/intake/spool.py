@@ -35,6 +35,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,21 @@ def _write_file(path: str, chunks: Iterable[bytes]) -> None:
         os.close(fd)
 
 
+_WRITERS = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """Threads that write and fsync a batch's files concurrently (fsync releases
+    the GIL and the disk overlaps the flushes)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_WRITERS, thread_name_prefix="gwdag-spool-write")
+        return _pool
+
+
 class Spool:
     """The spool under data root ``root`` (created when missing)."""
 
@@ -230,16 +246,19 @@ class Spool:
         finally:
             os.close(fd)
 
-    def _store_alert(self, alert: Alert) -> str:
-        """Write ``alert`` into incoming/ (no directory fsync); returns its status."""
+    def _prepare_alert(self, alert: Alert) -> tuple[str, tuple[bytes, bytes]] | None:
+        """The temporary path and contents of a new alert's file, or None for a
+        key already in the spool (recorded as a duplicate)."""
         if self.state_of(alert.key) is not None:
             self._record_duplicate(alert.key, alert.source, alert.received_at)
-            return "duplicate"
+            return None
         meta = alert.metadata()
         meta["spooled_at"] = time.time()
         header = json.dumps(meta, separators=(",", ":"), allow_nan=False).encode() + b"\n"
-        tmp = self._tmp_path()
-        _write_file(tmp, (header, alert.raw))
+        return self._tmp_path(), (header, alert.raw)
+
+    def _publish_alert(self, alert: Alert, tmp: str) -> str:
+        """Link a written, fsync'd alert into incoming/; its status."""
         final = os.path.join(self.dirs["incoming"], alert.key + _ALERT)
         if not self._publish(tmp, final):
             self._record_duplicate(alert.key, alert.source, alert.received_at)
@@ -270,8 +289,9 @@ class Spool:
         When this returns, every message is on disk (fsync'd, directories too) as
         accepted, duplicate or rejected: acknowledge the source only after it.
         """
-        results = []
+        results: list[SpoolResult | None] = []
         touched: set[str] = set()
+        pending: list[tuple[int, Alert, str, tuple[bytes, bytes]]] = []
         for raw, source, received_at in messages:
             received = time.time() if received_at is None else received_at
             try:
@@ -282,13 +302,27 @@ class Spool:
                 touched.add(self.state_dir("rejected", key))
                 results.append(SpoolResult("rejected", key, exc.kind, None, exc.reason, source))
                 continue
-            status = self._store_alert(alert)
             touched.add(self.dirs["incoming"])
-            results.append(SpoolResult(status, alert.key, alert.kind, alert.trigger_gps,
-                                       None, source))
+            prepared = self._prepare_alert(alert)
+            if prepared is None:
+                results.append(SpoolResult("duplicate", alert.key, alert.kind,
+                                           alert.trigger_gps, None, source))
+                continue
+            pending.append((len(results), alert, *prepared))
+            results.append(None)
+        # The disk takes several flushes at once: write and fsync the batch's files
+        # concurrently, then publish them one by one in arrival order.
+        jobs = [(tmp, chunks) for _, _, tmp, chunks in pending]
+        if len(jobs) > 1:
+            list(_writer_pool().map(lambda job: _write_file(*job), jobs))
+        elif jobs:
+            _write_file(*jobs[0])
+        for index, alert, tmp, _ in pending:
+            results[index] = SpoolResult(self._publish_alert(alert, tmp), alert.key,
+                                         alert.kind, alert.trigger_gps, None, alert.source)
         for directory in touched:
             _fsync_dir(directory)
-        return results
+        return [r for r in results if r is not None]
 
     def ingest(self, raw: bytes, source: str = "", received_at: float | None = None
                ) -> SpoolResult:

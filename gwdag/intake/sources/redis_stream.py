@@ -7,7 +7,7 @@ first re-reads its own pending entries (delivered before a crash, never
 acknowledged), then takes over entries other consumers left pending for longer
 than ``claim_idle`` seconds (``XAUTOCLAIM``), and does so again every
 ``claim_idle`` seconds.  Query options: ``consumer`` (default
-``gwdag-<hostname>``), ``batch`` (entries per read, 256), ``claim_idle`` (60).
+``gwdag-<hostname>``), ``batch`` (entries per read, 16), ``claim_idle`` (60).
 An entry without a ``payload`` field is rejected into the spool, never dropped.
 """
 
@@ -53,7 +53,7 @@ class RedisStreamSource:
         self.group = options.get("group", "gwdag")
         self.consumer = options.get("consumer", f"gwdag-{socket.gethostname()}")
         try:
-            self.batch = int(options.get("batch", 256))
+            self.batch = int(options.get("batch", 16))
             self.claim_idle = float(options.get("claim_idle", 60))
         except ValueError as exc:
             raise ValueError(f"Redis source option: {exc}") from None
