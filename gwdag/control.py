@@ -94,6 +94,16 @@ class ControlServer:
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
 
+    def start_or_warn(self) -> ControlServer | None:
+        """:meth:`start`, or a logged warning and None: a daemon runs on without
+        its control socket rather than not at all."""
+        try:
+            return self.start()
+        except OSError as exc:
+            log.warning("no control socket at %s (%s): gwdag ctl cannot reach this %s",
+                        self.path, exc, self.daemon)
+            return None
+
     def start(self) -> ControlServer:
         # Only the daemon holding the root's lock starts a server, so a socket file
         # left here is stale (a crashed daemon) and safe to replace.

@@ -232,3 +232,9 @@ def test_client_times_out_on_a_slow_verb(tmp_path: Path) -> None:
             control_request(path, "slow", timeout=0.3)
         release.set()
         assert control_request(path, "ping")["ok"]
+
+
+def test_a_daemon_runs_on_without_its_socket(tmp_path: Path, caplog) -> None:
+    server = ControlServer(str(tmp_path / "no such dir" / "x.sock"), "listen", {})
+    assert server.start_or_warn() is None
+    assert "gwdag ctl cannot reach this listen" in caplog.text

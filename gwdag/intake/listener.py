@@ -213,7 +213,7 @@ class Listener:
     def run(self, install_signals: bool = True) -> int:
         """Run until stopped; returns the exit status (0)."""
         self._acquire()
-        server = self._control_server().start() if self.control else None
+        server = self._control_server().start_or_warn() if self.control else None
         try:
             removed = self.spool.clean_tmp()
             if removed:

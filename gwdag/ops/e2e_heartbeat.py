@@ -38,7 +38,7 @@ def send_heartbeat(root: str | Path, now: float | None = None) -> dict[str, Any]
     gps = utc_to_gps(datetime.fromtimestamp(now, UTC))
     (event,) = simulate_events(1, seed=int(now * 1000) % 2**32, start_gps=gps - 60.0,
                                spacing=10.0)
-    graceid = f"G{int(now) % 10_000_000:07d}"
+    graceid = f"G{int(now)}"          # unique per second: cron sends one per interval
     message = gevent_message(event, graceid, PROGRAM)
     message["object"]["search"] = "MDC"        # "data" is the same object
     result = Spool(str(root)).ingest(json.dumps(message).encode(), source="heartbeat",

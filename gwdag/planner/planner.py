@@ -263,7 +263,7 @@ class Planner:
         ``reload`` returns fresh settings (``gwdag ctl reload``, SIGHUP)."""
         wake = self._wake
         observer = watch_incoming(self.spool.dirs["incoming"], wake)
-        server = self._control_server(reload).start() if control else None
+        server = self._control_server(reload).start_or_warn() if control else None
         try:
             while not stop() and not self.stopping:
                 wake.clear()
