@@ -102,3 +102,33 @@ def test_q_on_a_pool_without_a_schedd_says_so(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "schedd" in result.output.lower()
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_condor_rows_select_this_roots_dagman_jobs(tmp_path):
+    """No pool here: a stand-in schedd evaluates our constraint with classad2,
+    as the real one would, over DAGMan jobs of this root, of another root and a
+    node job."""
+    import classad2
+
+    from gwdag.ops.watch import condor_rows
+
+    runs = str(tmp_path.resolve() / "runs")
+    ads = [classad2.ClassAd({"ClusterId": 11, "JobUniverse": 7, "JobBatchName": "gwdag",
+                             "Iwd": f"{runs}/voevent-1", "JobStatus": 2,
+                             "DAG_NodesTotal": 3, "DAG_NodesDone": 1, "DAG_NodesQueued": 1,
+                             "DAG_NodesReady": 1, "DAG_NodesUnready": 0,
+                             "DAG_NodesFailed": 0, "DAG_NodesHeld": 0}),
+           classad2.ClassAd({"ClusterId": 12, "JobUniverse": 7, "JobBatchName": "gwdag",
+                             "Iwd": "/elsewhere/runs/voevent-2"}),
+           classad2.ClassAd({"ClusterId": 13, "JobUniverse": 5, "JobBatchName": "gwdag",
+                             "Iwd": f"{runs}/voevent-1"})]
+
+    class Schedd:
+        def query(self, constraint, projection):
+            expression = classad2.ExprTree(constraint)
+            return [ad for ad in ads if expression.eval(ad) is True]
+
+    (row,) = condor_rows(tmp_path, Schedd())
+    assert row["run_id"] == "voevent-1" and row["cluster"] == 11
+    assert row["nodes"] == {"total": 3, "done": 1, "running": 1, "idle": 1, "held": 0,
+                            "failed": 0}

@@ -8,6 +8,7 @@ POST script running), IDLE (waiting or ready), HOLD, FAIL (failed or futile).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -156,11 +157,9 @@ class ExitCondition:
 def condor_rows(root: str | Path, schedd) -> list[dict[str, Any]]:
     """The DAGMan jobs of this root's runs on a pool (their ``Iwd`` is a run
     directory), with DAGMan's own node counts."""
-    import json as _json
-
     runs = str(Path(root).resolve() / "runs") + "/"
     constraint = (f"JobUniverse == 7 && JobBatchName == \"gwdag\" && "
-                  f"substr(Iwd, 0, {len(runs)}) == {_json.dumps(runs)}")
+                  f"substr(Iwd, 0, {len(runs)}) == {json.dumps(runs)}")
     projection = ["ClusterId", "Iwd", "JobStatus", "QDate", "DAG_NodesTotal",
                   "DAG_NodesDone", "DAG_NodesFailed", "DAG_NodesQueued", "DAG_NodesReady",
                   "DAG_NodesUnready", "DAG_NodesHeld", "HoldReason"]
