@@ -98,13 +98,13 @@ def listen(ctx: click.Context, root: str | None, sources: tuple[str, ...],
     data root; heartbeats go to <root>/spool/heartbeat/.
     """
     from ..intake.listener import Listener, ListenerLocked
-    from ..ops.sentry import init_sentry
+    from .common import start_sentry
     from .logsetup import setup_logging
 
     config = _config(ctx)
     setup_logging(log_level or config.get("log", "level"),
                   "json" if log_json else config.get("log", "format"))
-    init_sentry(config.get("sentry", "dsn"), config.get("sentry", "environment"))
+    start_sentry(ctx)
     urls = list(sources) or list(config.get("intake", "sources"))
     reload = None
     if not sources:

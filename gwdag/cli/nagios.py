@@ -14,9 +14,9 @@ def _threshold_options(func):
     for name, (warning, critical) in reversed(DEFAULT_THRESHOLDS.items()):
         flag = name.replace("_", "-")
         func = click.option(f"--{flag}-critical", f"{name}_critical", metavar="RANGE",
-                            help=f"Critical range (default {critical}).")(func)
+                            help=f"Critical range (default {critical or 'from config'}).")(func)
         func = click.option(f"--{flag}-warning", f"{name}_warning", metavar="RANGE",
-                            help=f"Warning range (default {warning}).")(func)
+                            help=f"Warning range (default {warning or 'none'}).")(func)
     return func
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from .. import __version__
 
-__all__ = ["CRON_SCHEDULES", "cron_monitor", "init_sentry", "sentry_enabled"]
+__all__ = ["CRON_SCHEDULES", "cron_monitor", "init_sentry"]
 
 log = logging.getLogger("gwdag.ops.sentry")
 
@@ -45,10 +45,6 @@ def init_sentry(dsn: str = "", environment: str = "production") -> bool:
     _enabled = True
     log.info("Sentry reporting on (environment %s)", environment)
     return True
-
-
-def sentry_enabled() -> bool:
-    return _enabled
 
 
 @contextlib.contextmanager
