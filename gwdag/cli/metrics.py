@@ -18,8 +18,11 @@ from .common import data_root, start_sentry
 @click.pass_context
 def metrics(ctx: click.Context, root: str | None, output_format: str, textfile: str | None,
             interval: float) -> None:
-    """Spool entries by state and kind, DAG runs by state, superevents, alerts
-    issued and step wall times, for Prometheus or InfluxDB."""
+    """Spool entries by state and kind, alerts planned by kind and role, DAG runs
+    by state, superevents, alerts issued, step wall times, end-to-end latency,
+    and moving averages with anomaly flags, for Prometheus or InfluxDB.  Records
+    one sample of the live counts under <root>/metrics/ (the moving averages'
+    history); with $SENTRY_DSN, one cron check-in pair per run."""
     from ..config import ConfigError, load_config
     from ..ops.metrics import collect_samples, to_influx, to_prometheus, write_textfile
     from ..ops.sentry import cron_monitor
