@@ -38,3 +38,16 @@ def test_cached_specs_are_independent_copies(tmp_path):
     one.procs[0].attributes["site"] = "changed"
     two = cache.read(text, str(tmp_path), {}, {}, 2)
     assert two.procs[0].argv[0] == "/bin/echo" and two.procs[0].attributes["site"] == '"a"'
+
+
+def test_items_read_from_a_file_are_read_again(tmp_path):
+    """Two nodes share a description whose items a PRE script rewrites."""
+    cache = JobSpecCache()
+    text = BASE + "arguments = $(word)\nqueue word from items.txt\n"
+    (tmp_path / "items.txt").write_text("a\nb\n")
+    first = cache.read(text, str(tmp_path), {"JOB": "A"}, {}, 1)
+    (tmp_path / "items.txt").write_text("c\n")
+    second = cache.read(text, str(tmp_path), {"JOB": "B"}, {}, 2)
+    assert [p.argv[1:] for p in first.procs] == [["a"], ["b"]]
+    assert [p.argv[1:] for p in second.procs] == [["c"]]
+    assert cache.hits == 0

@@ -191,7 +191,16 @@ def read_job_spec(text: str, submit_dir: str, macros: Mapping[str, str],
     queue_args = (submit.getQArgs() or "").strip()
     items: list[dict[str, str]] = [{}]
     count_text = queue_args
-    item_data = submit.itemdata()
+    # condor_submit runs in the submit directory: "queue ... from FILE" is
+    # relative to it (HTCondor's parser reads the file from the process's cwd)
+    previous = os.getcwd()
+    try:
+        os.chdir(submit_dir)
+        item_data = submit.itemdata()
+    except (OSError, ValueError) as exc:
+        raise JobSpecError(f"queue {queue_args}: {exc}") from exc
+    finally:
+        os.chdir(previous)
     if item_data is not None:
         items = [dict(item) for item in item_data] or [{}]
         count_text = queue_args.split()[0] if queue_args.split()[0].isdigit() else "1"
@@ -250,6 +259,10 @@ def read_job_spec(text: str, submit_dir: str, macros: Mapping[str, str],
 
 _MACRO_REFERENCE = re.compile(r"\$(\$)?\(([A-Za-z0-9_.+-]+)(?::[^)]*)?\)")
 _MACRO_FUNCTION = re.compile(r"\$[A-Za-z_]+\(")
+# Descriptions that read other files (queue ... from / matching, include) may
+# differ between two nodes while their text does not: never cached.
+_READS_FILES = re.compile(r"^[ \t]*(?:queue\b[^\n]*\b(?:from|matching)\b|include\b)",
+                          re.IGNORECASE | re.MULTILINE)
 _PER_PROC = {"cluster", "clusterid", "process", "procid", "step", "item", "itemindex",
              "row", "node"}
 
@@ -262,8 +275,10 @@ class JobSpecCache:
     file never mentions (``$(JOB)``, ``$(RETRY)``, a cluster number).  The key is
     the text, the directory and the values of every macro the text references
     (following references inside macro values); a text that uses a macro
-    function (``$ENV(...)``, ``$RANDOM_INTEGER(...)``), ``$$(...)``, or a
-    per-proc macro such as ``$(Cluster)`` is read afresh every time.
+    function (``$ENV(...)``, ``$RANDOM_INTEGER(...)``), ``$$(...)``, a per-proc
+    macro such as ``$(Cluster)``, or that reads other files (``queue ... from``,
+    ``queue ... matching``, ``include``: a PRE script may rewrite them) is read
+    afresh every time.
     """
 
     def __init__(self, size: int = 256) -> None:
@@ -289,7 +304,7 @@ class JobSpecCache:
     @staticmethod
     def _key(text: str, submit_dir: str, macros: Mapping[str, str],
              append_macros: Mapping[str, str]) -> tuple | None:
-        if _MACRO_FUNCTION.search(text):
+        if _MACRO_FUNCTION.search(text) or _READS_FILES.search(text):
             return None
         given = {k.lower(): v for k, v in macros.items()}
         given.update({k.lower(): v for k, v in append_macros.items()})
