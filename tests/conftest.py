@@ -1,10 +1,14 @@
-"""Shared fixtures: the real-data corpus (``GWDAG_FIXTURES``) and HTCondor stubs."""
+"""Shared fixtures: the real-data corpus (``GWDAG_FIXTURES``), HTCondor stubs, and
+gwdag daemons started as processes."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +85,29 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory):
     yield f"unix://{sock}"
     proc.terminate()
     proc.wait(5)
+
+
+_DAEMONS: list[subprocess.Popen] = []
+
+
+def start_gwdag(*args: str, log_dir: Path, config: Path | None = None) -> subprocess.Popen:
+    """``python -m gwdag [--config F] ARGS...`` as a process; its stderr goes to a
+    file (``proc.log``: a full pipe would block the daemon's logging).  Killed at
+    the end of the test if still running."""
+    command = [sys.executable, "-m", "gwdag"] + (["--config", str(config)] if config else [])
+    log = open(log_dir / f"{args[0]}-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen([*command, *args], stdout=subprocess.DEVNULL, stderr=log,
+                            text=True)
+    proc.log = log  # type: ignore[attr-defined]
+    _DAEMONS.append(proc)
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_outlives_its_test():
+    yield
+    while _DAEMONS:
+        proc = _DAEMONS.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

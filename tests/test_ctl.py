@@ -8,7 +8,6 @@ import signal
 import socket
 import stat
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,29 +20,11 @@ from gwdag.control import ControlServer, NotRunning, VerbError, control_request
 from gwdag.intake import Spool
 from gwdag.intake.samples import synthetic_voevent
 
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_daemon_outlives_its_test():
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+from .conftest import start_gwdag
 
 
 def _daemon(root: Path, *args: str, config: Path | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gwdag"]
-    if config:
-        command += ["--config", str(config)]
-    command += [*args, "--root", str(root)]
-    log = open(root.parent / f"{args[0]}-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    proc.log = log  # type: ignore[attr-defined]
-    _STARTED.append(proc)
-    return proc
+    return start_gwdag(*args, "--root", str(root), log_dir=root.parent, config=config)
 
 
 def _ctl(root: Path, *args: str) -> tuple[int, str]:

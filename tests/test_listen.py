@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,32 +18,14 @@ from gwdag.intake.samples import synthetic_voevent
 from gwdag.intake.spool import SHARDED, state_files
 from gwdag.intake.vtp import transport
 
-_STARTED: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_listener_outlives_its_test():
-    yield
-    while _STARTED:
-        proc = _STARTED.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+from .conftest import start_gwdag
 
 
 def _listen(root: Path, *sources: str, config: Path | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gwdag"]
-    if config:
-        command += ["--config", str(config)]
-    command += ["listen", "--root", str(root)]
+    args = ["listen", "--root", str(root)]
     for source in sources:
-        command += ["--source", source]
-    # stderr to a file, not a pipe: a full pipe would block the daemon's logging
-    log = open(root.parent / f"listen-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, text=True)
-    proc.log = log  # type: ignore[attr-defined]
-    _STARTED.append(proc)
-    return proc
+        args += ["--source", source]
+    return start_gwdag(*args, log_dir=root.parent, config=config)
 
 
 def _stderr(proc: subprocess.Popen) -> str:

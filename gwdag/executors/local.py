@@ -253,16 +253,15 @@ class LocalExecutor:
         if cached is not None:
             return cached
         attrs: dict[str, str] = {}
-        if node.inline_submit is None and node.kind is NodeKind.JOB:
+        if node.kind is NodeKind.JOB:
             try:
-                with open(os.path.join(self._node_dir(node), node.submit),
-                          encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
-                        match = _CUSTOM_ATTRIBUTE.match(line)
-                        if match:
-                            attrs[match.group(1).lower()] = match.group(2)
-            except OSError:
-                pass
+                text = self._description_text(node)
+            except JobSpecError:
+                text = ""      # the submit itself will fail and say why
+            for line in text.splitlines():
+                match = _CUSTOM_ATTRIBUTE.match(line)
+                if match:
+                    attrs[match.group(1).lower()] = match.group(2)
         self._tag_cache[node.name] = attrs
         return attrs
 
@@ -684,12 +683,8 @@ class LocalExecutor:
                     f"arguments = \"-m gwdag dag run '{node.submit}'\"\n"
                     f"output = {node.submit}.gwdag.out\nerror = {node.submit}.gwdag.err\n"
                     "getenv = true\nqueue\n")
-        elif node.inline_submit is not None:
-            text = node.inline_submit
-        elif node.submit in dag.submit_descriptions:
-            text = dag.submit_descriptions[node.submit]
         else:
-            text = self._submit_text(os.path.join(submit_dir, node.submit), node.submit)
+            text = self._description_text(node)
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
@@ -711,6 +706,15 @@ class LocalExecutor:
                     raise JobSpecError(f"executable {proc.argv[0]} does not exist")
                 proc.argv[0] = found
         return job
+
+    def _description_text(self, node: Node) -> str:
+        """A JOB node's submit description: inline, a named SUBMIT-DESCRIPTION,
+        or its submit file (in the node's DIR)."""
+        if node.inline_submit is not None:
+            return node.inline_submit
+        if node.submit in self.dag.submit_descriptions:
+            return self.dag.submit_descriptions[node.submit]
+        return self._submit_text(os.path.join(self._node_dir(node), node.submit), node.submit)
 
     def _submit_text(self, path: str, name: str) -> str:
         """A submit file's text, read again only when it changed (a PRE script

@@ -188,9 +188,7 @@ class Listener:
             return meta
 
         def purge(args: dict) -> dict:
-            directory, keys = self.spool.purge(dry_run=bool(args.get("dry_run")))
-            return {"purged": len(keys), "moved_to": directory, "keys": keys[:100],
-                    "dry_run": bool(args.get("dry_run"))}
+            return self.spool.purge(dry_run=bool(args.get("dry_run")))
 
         def shutdown(_args: dict) -> dict:
             log.info("shutdown requested over the control socket")

@@ -454,29 +454,31 @@ class Spool:
         except FileNotFoundError:
             pass
 
-    def purge(self, dry_run: bool = False) -> tuple[str, list[str]]:
+    def purge(self, dry_run: bool = False) -> dict[str, Any]:
         """Set every incoming entry aside under ``purged/<UTC stamp>/`` (nothing
         is deleted: move a file back into ``incoming/`` to process it after all).
-        Returns the directory and the keys moved (or that would be, with
-        ``dry_run``).  An entry claimed meanwhile stays with its claimer."""
+        Returns ``{"purged", "moved_to", "keys" (the first 100), "dry_run"}``; with
+        ``dry_run`` what would be moved.  An entry claimed meanwhile stays with
+        its claimer."""
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = os.path.join(self.path, "purged", stamp)
         with os.scandir(self.dirs["incoming"]) as scan:
             keys = sorted(e.name[:-len(_ALERT)] for e in scan if e.name.endswith(_ALERT))
-        if dry_run or not keys:
-            return target, keys
-        os.makedirs(target, exist_ok=True)
-        moved = []
-        for key in keys:
-            try:
-                os.rename(os.path.join(self.dirs["incoming"], key + _ALERT),
-                          os.path.join(target, key + _ALERT))
-            except FileNotFoundError:
-                continue
-            moved.append(key)
-        _fsync_dir(target)
-        _fsync_dir(self.dirs["incoming"])
-        return target, moved
+        moved = keys
+        if keys and not dry_run:
+            os.makedirs(target, exist_ok=True)
+            moved = []
+            for key in keys:
+                try:
+                    os.rename(os.path.join(self.dirs["incoming"], key + _ALERT),
+                              os.path.join(target, key + _ALERT))
+                except FileNotFoundError:
+                    continue
+                moved.append(key)
+            _fsync_dir(target)
+            _fsync_dir(self.dirs["incoming"])
+        return {"purged": len(moved), "moved_to": target, "keys": moved[:100],
+                "dry_run": dry_run}
 
     def requeue_claims(self) -> list[str]:
         """Return every claimed entry to incoming/ (stale claims after a crash).

@@ -338,9 +338,7 @@ class Planner:
             return {"key": key, "spool_state": state, "run": run}
 
         def purge(args: dict) -> dict:
-            directory, keys = self.spool.purge(dry_run=bool(args.get("dry_run")))
-            return {"purged": len(keys), "moved_to": directory, "keys": keys[:100],
-                    "dry_run": bool(args.get("dry_run"))}
+            return self.spool.purge(dry_run=bool(args.get("dry_run")))
 
         def shutdown(_args: dict) -> dict:
             log.info("shutdown requested over the control socket")
