@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from precompile import compile_gwdag
+
 
 def write_layered(directory: Path, width: int, depth: int) -> None:
     lines = []
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--chain", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    compile_gwdag()
     work = Path(tempfile.mkdtemp(prefix="gwdag-bench-exec-"))
     try:
         write_layered(work, args.width, args.depth)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from precompile import compile_gwdag
+
 from gwdag.intake.heartbeat import Heartbeat  # noqa: E402
 from gwdag.intake.samples import synthetic_voevent  # noqa: E402
 from gwdag.intake.spool import SHARDED, Spool, state_files  # noqa: E402
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1_000)
     args = parser.parse_args()
+    compile_gwdag()
     work = Path(tempfile.mkdtemp(prefix="gwdag-bench-ops-"))
     root = work / "root"
     try:

@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from precompile import compile_gwdag
+
 from gwdag.steps.gw import run_alert, run_coinc, run_superevent  # noqa: E402
 from gwdag.steps.localize import run_localize  # noqa: E402
 from gwdag.steps.simulate import write_simulation  # noqa: E402
@@ -131,6 +133,7 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2, help="request_cpus of localize")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    compile_gwdag()
     work = Path(tempfile.mkdtemp(prefix="gwdag-bench-pipeline-"))
     try:
         events = three_detector_events(work / "sim", args.events, args.seed)

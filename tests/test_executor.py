@@ -155,6 +155,70 @@ def test_job_environment_ad_and_procs(dagdir: Path) -> None:
     assert "OMP=2 FOO=a b P=1" in text
 
 
+def test_job_ads_per_job_and_overridden(dagdir: Path) -> None:
+    """The ad's per-job part changes from job to job of one description; a
+    +attribute of the description wins over the executor's own value."""
+    import classad2
+
+    write(dagdir, "ad.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'cp $_CONDOR_JOB_AD ad.$(JOB)'\"\n"
+          "+QDate = 7\n+Site = \"here\"\nqueue\n")
+    write(dagdir, "d.dag", "JOB A ad.sub\nJOB B ad.sub\nPARENT A CHILD B\n")
+    assert run().exit_code == 0
+    first = classad2.parseOne((dagdir / "ad.A").read_text(), classad2.ParserType.Old)
+    second = classad2.parseOne((dagdir / "ad.B").read_text(), classad2.ParserType.Old)
+    assert first["DAGNodeName"] == "A" and second["DAGNodeName"] == "B"
+    assert second["ClusterId"] == first["ClusterId"] + 1
+    assert second["DAGParentNodeNames"] == "A" and first["DAGParentNodeNames"] == ""
+    assert first["QDate"] == 7 and second["Site"] == "here"
+    assert first["Iwd"] == str(dagdir) and first["RequestCpus"] == 1
+
+
+def test_jobs_see_only_their_three_streams(dagdir: Path) -> None:
+    """Whether started here (posix_spawn) or in a DIR (Popen), a job inherits no
+    descriptor of the process that runs the DAG: not the pipe its caller passed."""
+    (dagdir / "sub").mkdir()
+    for directory in (dagdir, dagdir / "sub"):
+        write(directory, "fds.sh", "ls -l /proc/$$/fd > fds.$1\n")
+        write(directory, "fds.sub", "universe = local\nexecutable = /bin/sh\n"
+              "arguments = fds.sh $(JOB)\nqueue\n")
+    write(dagdir, "d.dag", "JOB HERE fds.sub\nJOB THERE fds.sub DIR sub\n")
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        done = subprocess.run([sys.executable, "-m", "gwdag", "dag", "run", "d.dag"],
+                              cwd=dagdir, pass_fds=(write_end,), capture_output=True,
+                              text=True, timeout=60)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    for listing in (dagdir / "fds.HERE", dagdir / "sub" / "fds.THERE"):
+        # (the shell's own descriptors for its script are files, not pipes)
+        assert "pipe:" not in listing.read_text()
+
+
+def test_many_short_jobs_in_node_directories(dagdir: Path) -> None:
+    """Jobs started through Popen (a DIR) are reaped by the executor only: none
+    of their exits is lost to subprocess's own clean-up of dropped Popen objects."""
+    for name in ("a", "b"):
+        (dagdir / name).mkdir()
+        write(dagdir / name, "t.sub", "universe = local\nexecutable = /bin/true\nqueue\n")
+    lines = [f"JOB N{i} t.sub DIR {'ab'[i % 2]}" for i in range(40)]
+    lines += [f"PARENT N{i} CHILD N{i + 2}" for i in range(38)]
+    write(dagdir, "d.dag", "\n".join(lines) + "\n")
+    # In a process of its own: a lost exit would leave the run waiting forever.
+    with open(dagdir / "run.json", "w") as out:
+        run_process = subprocess.Popen([sys.executable, "-m", "gwdag", "dag", "run", "d.dag",
+                                        "--cpus", "2", "--json"], cwd=dagdir, stdout=out)
+    try:
+        assert run_process.wait(timeout=60) == 0
+    finally:
+        run_process.kill()
+        run_process.wait()
+    assert set(json.loads((dagdir / "run.json").read_text())["nodes"].values()) == {"DONE"}
+
+
 def test_bad_universe_and_missing_submit_fail_the_node(dagdir: Path) -> None:
     write(dagdir, "grid.sub", "universe = grid\nexecutable = /bin/true\nqueue\n")
     write(dagdir, "d.dag", "JOB G grid.sub\nJOB M missing.sub\n")

@@ -10,6 +10,7 @@ tailing the file never see half an event followed by another writer's bytes.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ _SUBMIT_HOST = "<127.0.0.1:0?addrs=127.0.0.1-0&alias=localhost>"
 
 def event_time(when: float) -> str:
     """``YYYY-MM-DD HH:MM:SS`` in local time for a Unix time (seconds)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    return _event_second(int(when))
+
+
+@functools.lru_cache(maxsize=4)
+def _event_second(second: int) -> str:
+    # Events come in bursts within one second: format each second once.
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
 def _cpu(seconds: float) -> str:
@@ -43,6 +50,14 @@ class Usage:
 
     def line(self, label: str) -> str:
         return f"\t\tUsr {_cpu(self.user)}, Sys {_cpu(self.system)}  -  {label}\n"
+
+    def lines(self) -> tuple[str, str]:
+        """The "Run Remote Usage" and "Total Remote Usage" lines (one job run: equal)."""
+        times = f"\t\tUsr {_cpu(self.user)}, Sys {_cpu(self.system)}  -  "
+        return times + "Run Remote Usage\n", times + "Total Remote Usage\n"
+
+
+_ZERO_LOCAL = {kind: Usage().line(f"{kind} Local Usage") for kind in ("Run", "Total")}
 
 
 class EventLogWriter:
@@ -97,9 +112,8 @@ class EventLogWriter:
             status = f"\t(0) Abnormal termination (signal {signal})\n\t(0) No core file\n"
         else:
             status = f"\t(1) Normal termination (return value {return_value or 0})\n"
-        zero = Usage()
-        body = (status + usage.line("Run Remote Usage") + zero.line("Run Local Usage")
-                + usage.line("Total Remote Usage") + zero.line("Total Local Usage")
+        run, total = usage.lines()
+        body = (status + run + _ZERO_LOCAL["Run"] + total + _ZERO_LOCAL["Total"]
                 + "\t0  -  Run Bytes Sent By Job\n\t0  -  Run Bytes Received By Job\n"
                 + "\t0  -  Total Bytes Sent By Job\n\t0  -  Total Bytes Received By Job\n")
         self._write(5, cluster, proc, 0, when, "Job terminated.", body)

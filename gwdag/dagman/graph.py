@@ -143,12 +143,38 @@ def graph_stats(dag: Dag) -> dict[str, Any]:
     return result
 
 
+def _acyclic(dag: Dag) -> bool:
+    """Whether ``dag`` has no cycle (Kahn's peeling of parentless nodes).
+
+    Several times faster than the depth-first walk on large DAGs: it touches each
+    edge once through the model's own dictionaries; the walk runs only to name a
+    cycle this finds.
+    """
+    children = dag.children
+    waiting = {name: len(ups) for name, ups in dag.parents.items() if ups}
+    ready = [name for name in children if name not in waiting]
+    while ready:
+        kids = children.get(ready.pop())
+        if not kids:
+            continue
+        for child in kids:
+            left = waiting[child] - 1
+            if left:
+                waiting[child] = left
+            else:
+                del waiting[child]
+                ready.append(child)
+    return not waiting
+
+
 def find_cycle(dag: Dag) -> list[str] | None:
     """A cycle of ``dag`` as the walk that found it (``[A, B, C, B]``), or ``None``.
 
     The walk starts at the nodes without parents, as DAGMan's checker does, and
     then at any node it could not reach, so cycles with no way in are found too.
     """
+    if _acyclic(dag):
+        return None
     names, children, has_parent = _adjacency(dag)
     visited = [False] * len(names)
     starts = [i for i in range(len(names)) if not has_parent[i]]
