@@ -75,7 +75,8 @@ def run_gwdag(events: list[dict], f_low: float, threads: int,
                                document=event["document"])
         started = time.perf_counter()
         sky_map = localize(candidate.triggers, threads=threads,
-                           snr_rescale=rescale or candidate.snr_rescale)
+                           snr_rescale=rescale or candidate.snr_rescale,
+                           timing_scale=candidate.timing_scale)
         elapsed = time.perf_counter() - started
         area, probability = searched(sky_map.uniq, sky_map.probdensity, event["ra"],
                                      event["dec"])
@@ -203,6 +204,8 @@ def main() -> None:
         }
         f_lows = {"first2years": args.f_low, "simulated": SIMULATOR_F_LOW}
         for name, events in datasets.items():
+            if not events:
+                continue   # --sim-events 0 / --limit 0: that dataset is not wanted
             f_low = f_lows[name]
             print(f"\n== {name}: {len(events)} events, f_low {f_low:g} Hz, "
                   f"{args.threads} threads")

@@ -226,6 +226,33 @@ def test_first2years_injections_are_found(first2years):
     assert inside >= 13
 
 
+def test_timing_scale_is_what_the_first2years_arrival_times_show(first2years):
+    """TIMING_SCALE is a measurement: inter-detector arrival-time differences of
+    the 250 injections, minus the true ones, in units of the model's uncertainty
+    with that scale, scatter with a robust standard deviation of one."""
+    path, doc, truth = first2years
+    residuals = []
+    for coinc_id, sim in truth.items():
+        candidate = load_coinc(path, coinc_event_id=coinc_id, f_low=30.0, document=doc)
+        assert candidate.timing_scale == loc.TIMING_SCALE
+        true = {ifo: sim[f"{ifo[0].lower()}_end_time"]
+                + 1e-9 * sim[f"{ifo[0].lower()}_end_time_ns"] for ifo in ("H1", "L1", "V1")}
+        sigma = {t.instrument: loc.TIMING_SCALE / (2 * np.pi * t.frequency_spread
+                                                   * abs(t.snr))
+                 for t in candidate.triggers}
+        triggers = candidate.triggers
+        for i, first in enumerate(triggers):
+            for second in triggers[i + 1:]:
+                error = ((first.time - second.time)
+                         - (true[first.instrument] - true[second.instrument]))
+                residuals.append(error / math.hypot(sigma[first.instrument],
+                                                    sigma[second.instrument]))
+    residuals = np.array(residuals)
+    robust = 1.4826 * np.median(np.abs(residuals - np.median(residuals)))
+    assert len(residuals) > 300
+    assert 0.9 < robust < 1.1
+
+
 def test_reference_psd_is_found_next_to_the_coinc(tmp_path, first2years):
     _, doc, _ = first2years
     first = doc.table("coinc_inspiral")[0]["coinc_event_id"]
