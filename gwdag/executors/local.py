@@ -840,9 +840,12 @@ class LocalExecutor:
         fds = [f.fileno() if f is not None else self._devnull() for f in files]
         if cwd == self._process_cwd() and min(fds) > 2:
             actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
-            pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
-                                 setsigdef=_RESET_SIGNALS)
-            return _Started(pid)
+            try:
+                pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
+                                     setsigdef=_RESET_SIGNALS)
+                return _Started(pid)
+            except NotImplementedError:   # a libc without POSIX_SPAWN_SETSID
+                pass
         # The Popen object itself: one dropped before its returncode is set would be
         # reaped by subprocess's own clean-up, and the job's exit lost to _reap.
         return subprocess.Popen(argv, cwd=cwd, env=env, stdin=fds[0], stdout=fds[1],
