@@ -128,8 +128,8 @@ _RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
 
 @dataclass(slots=True)
 class _Started:
-    """A started job or script: its pid, and its return code once reaped
-    (negative: killed by that signal)."""
+    """A job started with posix_spawn: its pid, and its return code once reaped
+    (negative: killed by that signal) — the part of Popen the executor uses."""
 
     pid: int
     returncode: int | None = None
@@ -832,12 +832,15 @@ class LocalExecutor:
         """Start a job in its own session with ``files`` (``None``: /dev/null) as
         its standard streams.
 
-        ``os.posix_spawn`` when the job runs in this process's directory: it costs
-        the parent a third of what ``subprocess.Popen`` does, which matters when a
+        ``os.posix_spawn`` when the job runs in this process's directory: it
+        spares the parent Popen's Python-side work (its error pipe and the
+        bookkeeping around the fork, ~0.15 ms per job here), which matters when a
         DAG's jobs are short.  Elsewhere (posix_spawn cannot change directory)
         Popen, which closes every other descriptor too.
         """
         fds = [f.fileno() if f is not None else self._devnull() for f in files]
+        # (a stream already on its target descriptor would keep its close-on-exec
+        # flag through a same-descriptor dup2: Popen handles that case)
         if cwd == self._process_cwd() and min(fds) > 2:
             actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
             try:
