@@ -3,10 +3,12 @@
 
 A real ``redis-server`` (unix socket) is preloaded with N distinct synthetic
 VOEvents (~1 kB each); ``gwdag listen`` then drains the stream into a fresh spool
-(parse, write, fsync, link, directory fsync, XACK).  Printed: alerts/s from the
-first receipt to the last spooled alert, and p50/p99 receive-to-fsync latency as
-the listener measured it (its heartbeat), next to a plain loop over the same bytes
-that only writes, fsyncs and renames each one (the disk's limit), and the ratio.
+(journal append + one flush per batch, then parse, write, link, XACK; the files are
+flushed by the journal's checkpoint, which holds back new batches when it falls
+behind).  Printed: alerts/s from the first receipt to the last spooled alert, and
+p50/p99 receive-to-durable latency (to the journal's flush) as the listener
+measured it (its heartbeat), next to a plain loop over the same bytes that only
+writes, fsyncs and renames each one (the disk's limit), and the ratio.
 
 Usage: python scripts/bench_intake.py [--alerts 10000] [--batch 16]
 Goal (issue 4): >= 50% of the disk's limit, p99 under 5 ms.
@@ -107,7 +109,7 @@ def main() -> None:
         print(f"  plain write+fsync+rename loop   {limit_rate:8.0f} alerts/s  "
               f"p50 {pct(limit_lat, 0.5) * 1e3:.2f} ms  p99 {pct(limit_lat, 0.99) * 1e3:.2f} ms")
         print(f"  gwdag listen                    {rate:8.0f} alerts/s  "
-              f"p50 {p50:.2f} ms  p99 {p99:.2f} ms (receive to fsync)")
+              f"p50 {p50:.2f} ms  p99 {p99:.2f} ms (receive to durable)")
         print(f"  wall clock incl. start-up       {wall:8.2f} s")
         print(f"  ratio gwdag / disk limit        {rate / limit_rate:8.2f}  (goal >= 0.5; "
               f"p99 goal < 5 ms)")

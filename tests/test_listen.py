@@ -183,3 +183,6 @@ def test_sigkill_repeatedly_loses_and_duplicates_nothing(tmp_path: Path, redis_u
     assert report["acked"] == len(vtp_alerts)
     assert _count(tmp_path, "rejected") == 0
     assert os.listdir(tmp_path / "spool" / "tmp") == []
+    # The killed listeners' journal segments were replayed by the next start,
+    # the last one's flushed and deleted at its clean stop.
+    assert list((tmp_path / "spool" / "journal").glob("*.log")) == []

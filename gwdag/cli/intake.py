@@ -263,11 +263,15 @@ def spool_stats(ctx: click.Context, root: str | None, as_json: bool) -> None:
 @_root_option
 @click.pass_context
 def spool_recover(ctx: click.Context, root: str | None) -> None:
-    """Return stale claims (claimed/ after a planner crash) to incoming/.
+    """Replay a crashed listener's journal and return stale claims (claimed/
+    after a planner crash) to incoming/.
 
-    Takes the planner's lock, so it refuses while a planner runs.
+    Takes the planner's lock, so it refuses while a planner runs; journal
+    segments of a running listener are left to it.
     """
     spool = Spool(_root(ctx, root))
+    replayed = spool.recover_journal()
+    click.echo(f"replayed {replayed} journalled messages")
     path = os.path.join(spool.path, "planner.lock")
     with open(path, "a") as handle:
         try:

@@ -1,7 +1,8 @@
 """The ``gwdag listen`` daemon: runs every source in its own thread into one spool.
 
 One instance per data root (``flock`` on ``<root>/spool/listen.lock``, which holds
-the owner's pid); half-written files from a crash are removed at start-up.
+the owner's pid); half-written files from a crash are removed at start-up and journal segments a
+crashed listener left are replayed (:mod:`gwdag.intake.journal`).
 SIGTERM/SIGINT stop the sources, which finish the batch in hand (spool it, then
 acknowledge it) and exit 0 within about a second; a second SIGINT exits at once.
 SIGHUP re-reads the source list (``reload`` callback) and starts/stops sources to
@@ -63,7 +64,7 @@ class Listener:
             open_source(url)  # fail now, in one line, on a bad URL
         self.reload_sources = reload
         self.heartbeat_interval = heartbeat_interval
-        self.spool = Spool(self.root)
+        self.spool = Spool(self.root, journal=True)
         self.running: dict[str, _Running] = {}
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -163,7 +164,8 @@ class Listener:
                     "sources": list(self.running), "stopping": self._stop.is_set()}
 
         def stats(_args: dict) -> dict:
-            return {**status(_args), "spool": self.spool.stats(),
+            journal = self.spool.journal.stats() if self.spool.journal else None
+            return {**status(_args), "spool": self.spool.stats(), "journal": journal,
                     "heartbeat_interval_s": self.heartbeat_interval,
                     "limits_bytes": dict(vars(self.spool.limits)),
                     "per_source": {url: r.beat.document() for url, r in
@@ -216,6 +218,9 @@ class Listener:
             removed = self.spool.clean_tmp()
             if removed:
                 log.info("removed %d half-written files left by a crash", removed)
+            replayed = self.spool.recover_journal()
+            if replayed:
+                log.info("replayed %d journalled messages left by a crash", replayed)
             if install_signals:
                 signal.signal(signal.SIGTERM, self._on_stop)
                 signal.signal(signal.SIGINT, self._on_stop)
@@ -234,6 +239,9 @@ class Listener:
                 running.stop.set()
             for url in list(self.running):
                 self._stop_source(url, timeout=max(0.1, 5.0 - (time.monotonic() - started)))
+            if not self.spool.flush(timeout=max(1.0, 5.0 - (time.monotonic() - started))):
+                log.warning("spooled files not all flushed at exit; the journal keeps "
+                            "them and the next start replays it")
             log.info("stopped")
             return 0
         finally:

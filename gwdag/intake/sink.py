@@ -26,7 +26,10 @@ class Sink:
         source = self.beat.source
         results = self.spool.ingest_many((raw, source, t) for raw, t in messages)
         done = time.time()
-        self.beat.record([r.status for r in results], [done - t for _, t in messages])
+        # Receive-to-durable: the journal's flush (or the files' own fsyncs).
+        pairs = zip(results, messages, strict=True)
+        self.beat.record([r.status for r in results],
+                         [(r.durable_at or done) - t for r, (_, t) in pairs])
         for result in results:
             if result.status == "rejected":
                 log.warning("rejected message from %s: %s", source, result.reason,

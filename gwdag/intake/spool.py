@@ -28,6 +28,7 @@ moved into their shards when a writer opens the spool.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,9 +42,10 @@ from typing import Any
 
 from .alert import Alert, AlertRejected
 from .formats import DEFAULT_LIMITS, Limits, parse_alert
+from .journal import Journal, JournalRecord, orphan_segments, read_segment
 
 __all__ = ["Spool", "SpoolResult", "SpoolEntry", "STATES", "SHARDED", "SpoolError",
-           "shard_of", "state_files"]
+           "shard_of", "state_files", "fsync_all"]
 
 #: Entry states, in the order an entry moves through them.
 STATES = ("incoming", "claimed", "done", "failed", "rejected")
@@ -70,6 +72,8 @@ class SpoolResult:
     trigger_gps: float | None = None
     reason: str | None = None
     source: str = ""
+    #: When the message was safe on disk (Unix s): journalled, or its file flushed.
+    durable_at: float | None = None
 
     def document(self) -> dict[str, Any]:
         return {"status": self.status, "kind": self.kind, "key": self.key,
@@ -118,6 +122,32 @@ def _rejected_key(raw: bytes) -> str:
     return f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
+def _holds(path: str, raw: bytes, *, header: bool) -> bool:
+    """Whether ``path`` holds ``raw`` intact (after its JSON header line when
+    ``header``), flushing it when it does: a file linked before a crash may
+    exist with its data never written."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read()
+        if header:
+            newline = data.find(b"\n")
+            try:
+                json.loads(data[:newline])
+            except ValueError:
+                return False
+            data = data[newline + 1:]
+        if data != raw:
+            return False
+        os.fsync(fd)
+        return True
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -126,7 +156,8 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def _write_file(path: str, chunks: Iterable[bytes]) -> None:
+def _write_unflushed(path: str, chunks: Iterable[bytes]) -> int:
+    """Create ``path`` with ``chunks``; returns its open descriptor, not flushed."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         for chunk in chunks:
@@ -134,6 +165,15 @@ def _write_file(path: str, chunks: Iterable[bytes]) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_file(path: str, chunks: Iterable[bytes]) -> None:
+    fd = _write_unflushed(path, chunks)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -154,12 +194,25 @@ def _writer_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def fsync_all(fds: list[int], directories: Iterable[str]) -> None:
+    """Flush files (concurrently) and then the directories they were linked into."""
+    if len(fds) > 1:
+        list(_writer_pool().map(os.fsync, fds))
+    elif fds:
+        os.fsync(fds[0])
+    for directory in directories:
+        _fsync_dir(directory)
+
+
 class Spool:
     """The spool under data root ``root`` (created when missing)."""
 
     def __init__(self, root: str, *, limits: Limits = DEFAULT_LIMITS,
-                 create: bool = True) -> None:
-        """``create=False`` opens the spool read-only: nothing is created."""
+                 create: bool = True, journal: bool = False) -> None:
+        """``create=False`` opens the spool read-only: nothing is created.
+        ``journal=True`` (the listener) makes batches durable through the
+        write-ahead journal (:mod:`gwdag.intake.journal`): one flush per batch on
+        the receive path, the alert files flushed afterwards by a checkpoint."""
         self.root = os.path.abspath(root)
         self.path = os.path.join(self.root, "spool")
         self.limits = limits
@@ -173,6 +226,7 @@ class Spool:
                 for shard in SHARDS:
                     os.makedirs(os.path.join(self.dirs[state], shard), exist_ok=True)
                 self._move_into_shards(state)
+        self.journal = Journal(os.path.join(self.path, "journal"), fsync_all) if journal else None
 
     def _move_into_shards(self, state: str) -> None:
         """Move files an older (unsharded) gwdag left in ``state`` into shards."""
@@ -286,9 +340,12 @@ class Spool:
                     ) -> list[SpoolResult]:
         """Parse and durably store ``(bytes, source, received_at)`` messages.
 
-        When this returns, every message is on disk (fsync'd, directories too) as
-        accepted, duplicate or rejected: acknowledge the source only after it.
+        When this returns, every message is on disk (fsync'd, directories too, or
+        with the journal: journalled and flushed) as accepted, duplicate or
+        rejected: acknowledge the source only after it.
         """
+        if self.journal is not None:
+            return self._ingest_journalled(list(messages))
         results: list[SpoolResult | None] = []
         touched: set[str] = set()
         pending: list[tuple[int, Alert, str, tuple[bytes, bytes]]] = []
@@ -322,7 +379,124 @@ class Spool:
                                          alert.kind, alert.trigger_gps, None, alert.source)
         for directory in touched:
             _fsync_dir(directory)
-        return [r for r in results if r is not None]
+        durable_at = time.time()
+        done = [r for r in results if r is not None]
+        for result in done:
+            result.durable_at = durable_at
+        return done
+
+    def _ingest_journalled(self, messages: list[tuple[bytes, str, float | None]]
+                           ) -> list[SpoolResult]:
+        """:meth:`ingest_many` through the journal: the batch is appended and
+        flushed first (one ``fdatasync``), then parsed and its files written
+        without flushing; the journal's checkpoint flushes them afterwards."""
+        assert self.journal is not None
+        now = time.time()
+        records = [JournalRecord(bytes(raw), source, now if t is None else t)
+                   for raw, source, t in messages]
+        batch = self.journal.append(records)
+        durable_at = time.time()
+        fds: list[int] = []
+        touched: set[str] = set()
+        results = []
+        try:
+            for record in records:
+                results.append(self._materialize(record, fds, touched))
+        finally:
+            self.journal.written(batch, fds, touched)
+        for result in results:
+            result.durable_at = durable_at
+        return results
+
+    def _materialize(self, record: JournalRecord, fds: list[int], touched: set[str]
+                     ) -> SpoolResult:
+        """Write one journalled message's spool files, unflushed (their open
+        descriptors are added to ``fds``, their directories to ``touched``)."""
+        raw, source, received = record.raw, record.source, record.received_at
+        try:
+            alert = parse_alert(raw, received_at=received, source=source, limits=self.limits)
+        except AlertRejected as exc:
+            key = _rejected_key(raw)
+            directory = self.state_dir("rejected", key)
+            raw_path = os.path.join(directory, key + _RAW)
+            if not os.path.exists(raw_path):
+                note = {"key": key, "kind": exc.kind, "reason": exc.reason, "source": source,
+                        "received_at": received, "size": len(raw)}
+                tmp = self._tmp_path()
+                fds.append(_write_unflushed(tmp, (json.dumps(note).encode() + b"\n",)))
+                os.replace(tmp, os.path.join(directory, key + _REASON))
+                tmp = self._tmp_path()
+                fds.append(_write_unflushed(tmp, (raw,)))
+                self._publish(tmp, raw_path)
+                touched.add(directory)
+            return SpoolResult("rejected", key, exc.kind, None, exc.reason, source)
+        prepared = self._prepare_alert(alert)
+        if prepared is None:
+            return SpoolResult("duplicate", alert.key, alert.kind, alert.trigger_gps, None,
+                               source)
+        tmp, chunks = prepared
+        fds.append(_write_unflushed(tmp, chunks))
+        touched.add(self.dirs["incoming"])
+        return SpoolResult(self._publish_alert(alert, tmp), alert.key, alert.kind,
+                           alert.trigger_gps, None, source)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every journalled alert's file is flushed (no-op without the
+        journal); ``False`` on timeout (seconds)."""
+        return True if self.journal is None else self.journal.flush(timeout)
+
+    def recover_journal(self) -> int:
+        """Replay the journal segments of writers that are gone (a crash): every
+        message in them is put in the spool if missing, its file re-written if
+        torn, and flushed.  Returns the number of messages replayed."""
+        replayed = 0
+        for path, fd in orphan_segments(os.path.join(self.path, "journal")):
+            try:
+                touched: set[str] = set()
+                for record in read_segment(path):
+                    self._replay(record, touched)
+                    replayed += 1
+                for directory in touched:
+                    _fsync_dir(directory)
+                os.unlink(path)
+            finally:
+                os.close(fd)
+        return replayed
+
+    def _replay(self, record: JournalRecord, touched: set[str]) -> None:
+        raw = record.raw
+        try:
+            alert = parse_alert(raw, received_at=record.received_at, source=record.source,
+                                limits=self.limits)
+        except AlertRejected as exc:
+            key = _rejected_key(raw)
+            raw_path = os.path.join(self.state_dir("rejected", key), key + _RAW)
+            if not _holds(raw_path, raw, header=False):
+                for stale in (raw_path, raw_path[:-len(_RAW)] + _REASON):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(stale)
+                self._store_rejected(raw, exc.reason, exc.kind, record.source,
+                                     record.received_at)
+                touched.add(self.state_dir("rejected", key))
+            return
+        state = self.state_of(alert.key)
+        if state is None:
+            prepared = self._prepare_alert(alert)
+            if prepared is not None:
+                _write_file(*prepared)
+                self._publish_alert(alert, prepared[0])
+                touched.add(self.dirs["incoming"])
+            return
+        path = os.path.join(self.state_dir(state, alert.key), alert.key + _ALERT)
+        if _holds(path, raw, header=True):
+            return
+        # Torn by the crash (linked, never flushed): write it again where it is.
+        meta = alert.metadata()
+        meta["spooled_at"] = time.time()
+        tmp = self._tmp_path()
+        _write_file(tmp, (json.dumps(meta, separators=(",", ":")).encode() + b"\n", raw))
+        os.replace(tmp, path)
+        touched.add(os.path.dirname(path))
 
     def ingest(self, raw: bytes, source: str = "", received_at: float | None = None
                ) -> SpoolResult:
@@ -460,6 +634,9 @@ class Spool:
         Returns ``{"purged", "moved_to", "keys" (the first 100), "dry_run"}``; with
         ``dry_run`` what would be moved.  An entry claimed meanwhile stays with
         its claimer."""
+        # Journalled alerts first: replayed after the purge, they would come back.
+        self.flush()
+        self.recover_journal()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = os.path.join(self.path, "purged", stamp)
         with os.scandir(self.dirs["incoming"]) as scan:

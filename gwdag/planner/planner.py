@@ -109,6 +109,11 @@ class Planner:
         handle.write(str(os.getpid()))
         handle.flush()
         self._lock_handle = handle
+        # After a power cut an alert file may be torn until its journal is
+        # replayed: replay before reading any (the listener does it too).
+        replayed = self.spool.recover_journal()
+        if replayed:
+            log.info("replayed %d journalled messages a crashed listener left", replayed)
         for key in self.spool.requeue_claims():
             log.info("requeued %s (claimed by a planner that stopped)", key)
         return self
