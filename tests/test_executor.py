@@ -174,6 +174,39 @@ def test_job_ads_per_job_and_overridden(dagdir: Path) -> None:
     assert first["Iwd"] == str(dagdir) and first["RequestCpus"] == 1
 
 
+def test_job_ads_written_fast_or_through_classad2_read_alike(dagdir: Path) -> None:
+    """Plain node names get their per-job ad lines formatted directly; others go
+    through classad2.  HTCondor's parser reads the same values from both."""
+    import time
+
+    import classad2
+
+    write(dagdir, "ad.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'cp $_CONDOR_JOB_AD ad.$(JOB)'\"\nqueue\n")
+    write(dagdir, "d.dag", "JOB A ad.sub\nJOB W%x ad.sub\nJOB C ad.sub\n"
+          "PARENT A W%x CHILD C\n")
+    before = int(time.time())
+    assert run().exit_code == 0
+    ads = {name: classad2.parseOne((dagdir / f"ad.{name}").read_text(),
+                                   classad2.ParserType.Old) for name in ("A", "W%x", "C")}
+    assert {name: ad["DAGNodeName"] for name, ad in ads.items()} == {
+        "A": "A", "W%x": "W%x", "C": "C"}
+    assert sorted(ads["C"]["DAGParentNodeNames"].split(",")) == ["A", "W%x"]
+    assert sorted(ad["ClusterId"] for ad in ads.values()) == [1, 2, 3]
+    assert all(ad["ProcId"] == 0 and before <= ad["QDate"] <= time.time() + 1
+               for ad in ads.values())
+    assert (dagdir / "ad.A").read_text().startswith("QDate = ")   # the direct path
+
+
+def test_a_post_script_sees_its_jobs_events_in_the_nodes_log(dagdir: Path) -> None:
+    """The nodes log is written in batches, but always before a script starts."""
+    write(dagdir, "true.sub", "universe = local\nexecutable = /bin/true\nqueue\n")
+    write(dagdir, "post.sh", "grep -c '^005 ' d.dag.nodes.log > seen\n")
+    write(dagdir, "d.dag", "JOB A true.sub\nSCRIPT POST A /bin/sh post.sh\n")
+    assert run().exit_code == 0
+    assert (dagdir / "seen").read_text().strip() == "1"
+
+
 def test_jobs_see_only_their_three_streams(dagdir: Path) -> None:
     """Whether started here (posix_spawn) or in a DIR (Popen), a job inherits no
     descriptor of the process that runs the DAG: not the pipe its caller passed."""

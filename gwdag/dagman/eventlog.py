@@ -63,15 +63,28 @@ _ZERO_LOCAL = {kind: Usage().line(f"{kind} Local Usage") for kind in ("Run", "To
 class EventLogWriter:
     """Appends events to one user event log file."""
 
-    def __init__(self, path: str, *, truncate: bool = False) -> None:
+    def __init__(self, path: str, *, truncate: bool = False, buffered: bool = False) -> None:
+        """``buffered``: events are kept until :meth:`flush` (or :meth:`close`) and
+        then written at once — for a writer that flushes before every wait."""
         self.path = path
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         if truncate:
             flags |= os.O_TRUNC
         self._fd = os.open(path, flags, 0o644)
+        self._pending: list[str] | None = [] if buffered else None
+
+    def flush(self) -> None:
+        """Write the buffered events (a no-op when unbuffered)."""
+        if self._pending:
+            data = "".join(self._pending).encode("utf-8", "surrogateescape")
+            self._pending.clear()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
 
     def close(self) -> None:
         if self._fd >= 0:
+            self.flush()
             os.close(self._fd)
             self._fd = -1
 
@@ -87,7 +100,10 @@ class EventLogWriter:
         stamp = event_time(time.time() if when is None else when)
         event = (f"{code:03d} ({cluster:03d}.{proc:03d}.{subproc:03d}) {stamp} {text}\n"
                  f"{body}...\n")
-        os.write(self._fd, event.encode("utf-8", "surrogateescape"))
+        if self._pending is not None:
+            self._pending.append(event)
+        else:
+            os.write(self._fd, event.encode("utf-8", "surrogateescape"))
 
     @staticmethod
     def _node_note(node: str | None) -> str:

@@ -172,6 +172,10 @@ class _NodeRun:
         self.started_once = False
 
 
+#: Strings printOld writes as they are between double quotes.
+_PLAIN_STRING = re.compile(r"[A-Za-z0-9_.+,:@/-]*")
+_DYNAMIC_ATTRIBUTES = frozenset({"clusterid", "procid", "dagnodename", "dagparentnodenames",
+                                 "qdate"})
 _CUSTOM_ATTRIBUTE = re.compile(r"^\s*(?:\+|MY\.)(\w+)\s*=\s*(.*?)\s*$", re.I)
 
 
@@ -369,6 +373,7 @@ class LocalExecutor:
         self._jobstate_log = None
         self._tag_cache: dict[str, dict[str, str]] = {}
         self._static_ads: dict[tuple, str] = {}
+        self._executables: set[str] = set()
         self._out("******************************************************")
         self._out("** condor_scheduniv_exec.0.0 (CONDOR_DAGMAN) STARTING UP")
         self._out(f"** gwdag local executor, pid {os.getpid()}")
@@ -423,7 +428,9 @@ class LocalExecutor:
                                       encoding="utf-8")
             self._jobstate_log.write(f"{int(time.time())} INTERNAL *** DAGMAN_STARTED "
                                      f"{os.getpid()}.0 ***\n")
-        self.nodes_log = EventLogWriter(base + ".nodes.log", truncate=True)
+        # Buffered: written before every wait and before a script starts (a POST
+        # script may read its job's events), one write instead of three per job.
+        self.nodes_log = EventLogWriter(base + ".nodes.log", truncate=True, buffered=True)
         self.scratch_root = tempfile.mkdtemp(prefix="gwdag-run-")
         _close_on_exec_above_stderr()
         self._out(f"Dag contains {len(self.runs)} total nodes")
@@ -572,6 +579,7 @@ class LocalExecutor:
             out = debug
         cwd = self._node_dir(node)
         executable = self._script_executable(argv[0], cwd)
+        self.nodes_log.flush()   # the script may read the events so far
         try:
             popen = subprocess.Popen(
                 [executable, *argv[1:]], cwd=cwd, stdin=subprocess.DEVNULL,
@@ -725,7 +733,13 @@ class LocalExecutor:
         macros.update(prepend)
         job = self._spec_cache.read(text, submit_dir, macros, append, cluster)
         for proc in job.procs:
-            if not os.path.exists(proc.argv[0]):
+            # (an executable seen once is not looked for again: one removed later
+            # fails to start, and the job is held as it would be then)
+            if proc.argv[0] in self._executables:
+                continue
+            if os.path.exists(proc.argv[0]):
+                self._executables.add(proc.argv[0])
+            else:
                 # A bare command name not in the submit directory is looked up on PATH.
                 found = shutil.which(job.executable) if "/" not in job.executable else None
                 if found is None:
@@ -896,15 +910,23 @@ class LocalExecutor:
                 except Exception:  # not an expression: keep the text
                     ad[name] = value
             static = self._static_ads[key] = ad.printOld()
+        name = nr.node.name
+        parents = ",".join(self.dag.parents.get(name, {}))
+        if (_PLAIN_STRING.fullmatch(name) and _PLAIN_STRING.fullmatch(parents)
+                and not _DYNAMIC_ATTRIBUTES.intersection(a.lower() for a in spec.attributes)):
+            # What printOld gives, in its order, without building a ClassAd per job.
+            return (f"QDate = {int(time.time())}\nProcId = {spec.proc}\n"
+                    f"ClusterId = {nr.cluster}\nDAGNodeName = \"{name}\"\n"
+                    f"DAGParentNodeNames = \"{parents}\"\n{static}")
         ad = classad2.ClassAd()
         ad["ClusterId"] = nr.cluster
         ad["ProcId"] = spec.proc
-        ad["DAGNodeName"] = nr.node.name
-        ad["DAGParentNodeNames"] = ",".join(self.dag.parents.get(nr.node.name, {}))
+        ad["DAGNodeName"] = name
+        ad["DAGParentNodeNames"] = parents
         ad["QDate"] = int(time.time())
-        for name in spec.attributes:
-            if name in ad:   # a +attribute of the description wins (ClassAd
-                del ad[name]  # names are case-insensitive, as `in` is here)
+        for attribute in spec.attributes:
+            if attribute in ad:   # a +attribute of the description wins (ClassAd
+                del ad[attribute]  # names are case-insensitive, as `in` is here)
         return ad.printOld() + static
 
     def _proc_exited(self, nr: _NodeRun, proc: _Proc, status: int, usage: Usage) -> None:
@@ -1137,6 +1159,7 @@ class LocalExecutor:
 
     def _wait(self, timeout: float | None) -> None:
         self._dagman_out.flush()
+        self.nodes_log.flush()
         if self._polled:  # pragma: no cover
             timeout = 0.005 if timeout is None else min(timeout, 0.005)
         events = self.selector.select(timeout)
