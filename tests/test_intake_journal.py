@@ -145,3 +145,24 @@ def test_record_framing_round_trips_any_bytes(tmp_path: Path):
     path = tmp_path / "x.log"
     path.write_bytes(b"".join(_encode(r) for r in records) + bytes(4096))
     assert list(read_segment(str(path))) == records
+
+
+def test_a_failed_checkpoint_keeps_the_segment_for_the_next_start(tmp_path: Path):
+    """An fsync error (EIO: injected, a disk cannot be made to fail here) is
+    counted, and the segment is closed, not deleted: recovery replays it."""
+    import errno
+
+    from gwdag.intake.journal import Journal
+
+    def failing_flush(fds, directories):
+        raise OSError(errno.EIO, "Input/output error")
+
+    spool = Spool(str(tmp_path), journal=True)
+    spool.journal = Journal(str(tmp_path / "spool" / "journal"), failing_flush)
+    spool.ingest_many([(synthetic_voevent(i), "test", None) for i in range(3)])
+    assert spool.flush(timeout=30)
+    assert spool.journal.stats() == {"unflushed_files": 0, "flush_errors": 1}
+    (segment,) = _segments(tmp_path)
+    assert Spool(str(tmp_path)).recover_journal() == 3
+    assert not segment.exists()
+    assert len(list(spool.entries("incoming"))) == 3

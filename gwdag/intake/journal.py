@@ -18,6 +18,7 @@ start) replays only the segments of writers that are gone.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -249,7 +250,10 @@ class Journal:
                     self._wake.wait(max(0.0, due - time.monotonic()))
                 batches, self._queue = self._queue, []
                 self._queued_files = 0
-            self._checkpoint(batches)
+            try:
+                self._checkpoint(batches)
+            except Exception:           # noqa: BLE001 - the thread must live on
+                log.exception("journal checkpoint failed; segments kept for recovery")
             try:
                 self._prepare_spare()
             except OSError as exc:      # the receive path creates one when it must
@@ -269,19 +273,20 @@ class Journal:
         finally:
             for fd in fds:
                 os.close(fd)
-        with self._lock:
-            self._pending_files -= len(fds)
-            for batch in batches:
-                batch.segment.pending -= 1
-                self._retire_if_done(batch.segment)
-            self._wake.notify_all()
+            with self._lock:
+                self._pending_files -= len(fds)
+                for batch in batches:
+                    batch.segment.pending -= 1
+                    self._retire_if_done(batch.segment)
+                self._wake.notify_all()
 
     def _retire_if_done(self, segment: _Segment) -> None:
         # Called with the lock held.  A segment with a failed flush is closed but
         # not deleted: closing drops its lock, so the next recovery replays it.
         if segment.closed and segment.pending == 0 and segment.fd >= 0:
             if not segment.failed:
-                os.unlink(segment.path)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(segment.path)
             os.close(segment.fd)
             segment.fd = -1
 
