@@ -122,6 +122,15 @@ def _rejected_key(raw: bytes) -> str:
     return f"rejected-{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
+def _alert_chunks(alert: Alert) -> tuple[bytes, bytes]:
+    """An ``.alert`` file's contents: the metadata line (with ``spooled_at``, now)
+    and the raw bytes."""
+    meta = alert.metadata()
+    meta["spooled_at"] = time.time()
+    header = json.dumps(meta, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    return header, alert.raw
+
+
 def _holds(path: str, raw: bytes, *, header: bool) -> bool:
     """Whether ``path`` holds ``raw`` intact (after its JSON header line when
     ``header``), flushing it when it does: a file linked before a crash may
@@ -306,10 +315,7 @@ class Spool:
         if self.state_of(alert.key) is not None:
             self._record_duplicate(alert.key, alert.source, alert.received_at)
             return None
-        meta = alert.metadata()
-        meta["spooled_at"] = time.time()
-        header = json.dumps(meta, separators=(",", ":"), allow_nan=False).encode() + b"\n"
-        return self._tmp_path(), (header, alert.raw)
+        return self._tmp_path(), _alert_chunks(alert)
 
     def _publish_alert(self, alert: Alert, tmp: str) -> str:
         """Link a written, fsync'd alert into incoming/; its status."""
@@ -320,7 +326,9 @@ class Spool:
         return "accepted"
 
     def _store_rejected(self, raw: bytes, reason: str, kind: str | None, source: str,
-                        received_at: float) -> str:
+                        received_at: float, unflushed: list[int] | None = None) -> str:
+        """Keep a rejected message and its reason; with ``unflushed`` (the
+        journal's path) the files are not flushed, their descriptors added there."""
         key = _rejected_key(raw)
         directory = self.state_dir("rejected", key)
         raw_path = os.path.join(directory, key + _RAW)
@@ -328,12 +336,16 @@ class Spool:
             return key
         note = {"key": key, "kind": kind, "reason": reason, "source": source,
                 "received_at": received_at, "size": len(raw)}
-        tmp = self._tmp_path()
-        _write_file(tmp, (json.dumps(note).encode() + b"\n",))
-        os.replace(tmp, os.path.join(directory, key + _REASON))
-        tmp = self._tmp_path()
-        _write_file(tmp, (raw,))
-        self._publish(tmp, raw_path)
+        for chunk, publish in ((json.dumps(note).encode() + b"\n", False), (raw, True)):
+            tmp = self._tmp_path()
+            if unflushed is None:
+                _write_file(tmp, (chunk,))
+            else:
+                unflushed.append(_write_unflushed(tmp, (chunk,)))
+            if publish:
+                self._publish(tmp, raw_path)
+            else:
+                os.replace(tmp, os.path.join(directory, key + _REASON))
         return key
 
     def ingest_many(self, messages: Iterable[tuple[bytes, str, float | None]]
@@ -416,19 +428,8 @@ class Spool:
         try:
             alert = parse_alert(raw, received_at=received, source=source, limits=self.limits)
         except AlertRejected as exc:
-            key = _rejected_key(raw)
-            directory = self.state_dir("rejected", key)
-            raw_path = os.path.join(directory, key + _RAW)
-            if not os.path.exists(raw_path):
-                note = {"key": key, "kind": exc.kind, "reason": exc.reason, "source": source,
-                        "received_at": received, "size": len(raw)}
-                tmp = self._tmp_path()
-                fds.append(_write_unflushed(tmp, (json.dumps(note).encode() + b"\n",)))
-                os.replace(tmp, os.path.join(directory, key + _REASON))
-                tmp = self._tmp_path()
-                fds.append(_write_unflushed(tmp, (raw,)))
-                self._publish(tmp, raw_path)
-                touched.add(directory)
+            key = self._store_rejected(raw, exc.reason, exc.kind, source, received, fds)
+            touched.add(self.state_dir("rejected", key))
             return SpoolResult("rejected", key, exc.kind, None, exc.reason, source)
         prepared = self._prepare_alert(alert)
         if prepared is None:
@@ -491,10 +492,8 @@ class Spool:
         if _holds(path, raw, header=True):
             return
         # Torn by the crash (linked, never flushed): write it again where it is.
-        meta = alert.metadata()
-        meta["spooled_at"] = time.time()
         tmp = self._tmp_path()
-        _write_file(tmp, (json.dumps(meta, separators=(",", ":")).encode() + b"\n", raw))
+        _write_file(tmp, _alert_chunks(alert))
         os.replace(tmp, path)
         touched.add(os.path.dirname(path))
 
