@@ -13,7 +13,8 @@ followed by ``size`` raw bytes (``crc`` is the CRC-32 of those bytes).  A torn
 last record — a crash during the append, before the flush returned, so never
 acknowledged — fails its size or CRC check and is ignored.  The process that
 writes a segment holds an exclusive ``flock`` on it, so recovery (at listener
-start) replays only the segments of writers that are gone.
+and planner start, ``gwdag spool recover``) replays only the segments of writers
+that are gone.
 """
 
 from __future__ import annotations

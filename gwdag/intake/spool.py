@@ -10,11 +10,14 @@ Layout under ``<root>/spool/``::
     rejected/<s>/ <key>.raw (the bytes exactly as received) + <key>.reason.json
     duplicates.jsonl          one line per message seen again (key, source, time)
     purged/<UTC stamp>/       incoming entries set aside by ``gwdag ctl purge``
+    journal/    <pid>-<ns>.log  the listener's write-ahead journal (:mod:`.journal`)
 
 An ``.alert`` file is one line of JSON metadata (:meth:`Alert.metadata` plus
 ``spooled_at``) followed by the raw bytes.  A write goes to ``tmp/``, is fsync'd,
 then hard-linked into its state directory (``link`` refuses to overwrite, so two
-writers of the same key cannot both win) and the directory is fsync'd.  Moves
+writers of the same key cannot both win) and the directory is fsync'd.  The
+listener instead journals a batch first (one flush) and lets the journal's
+checkpoint flush the files it then writes.  Moves
 between states are single renames.  A key already present in any state is a
 duplicate and is not written again; states are checked in the order a file moves
 through them, so a concurrent move cannot hide it.
@@ -136,12 +139,11 @@ def _holds(path: str, raw: bytes, *, header: bool) -> bool:
     ``header``), flushing it when it does: a file linked before a crash may
     exist with its data never written."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        handle = open(path, "rb")
     except FileNotFoundError:
         return False
-    try:
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            data = handle.read()
+    with handle:
+        data = handle.read()
         if header:
             newline = data.find(b"\n")
             try:
@@ -151,10 +153,8 @@ def _holds(path: str, raw: bytes, *, header: bool) -> bool:
             data = data[newline + 1:]
         if data != raw:
             return False
-        os.fsync(fd)
+        os.fsync(handle.fileno())
         return True
-    finally:
-        os.close(fd)
 
 
 def _fsync_dir(path: str) -> None:
@@ -634,8 +634,9 @@ class Spool:
         ``dry_run`` what would be moved.  An entry claimed meanwhile stays with
         its claimer."""
         # Journalled alerts first: replayed after the purge, they would come back.
-        self.flush()
-        self.recover_journal()
+        if not dry_run:
+            self.flush()
+            self.recover_journal()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = os.path.join(self.path, "purged", stamp)
         with os.scandir(self.dirs["incoming"]) as scan:
