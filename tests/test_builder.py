@@ -121,6 +121,28 @@ def test_columns_write_what_build_models(tmp_path: Path):
     assert sum(n.join for n in result.dag.nodes.values()) == 1
 
 
+def test_layers_sharing_keys_are_written_a_column_at_a_time(tmp_path: Path):
+    """Layers whose nodes share their keys take the column writer; others (keys in
+    another order, a value to escape, a node without macros) the per-node one.
+    Either way the text reads back to build()'s DAG."""
+    dag = DagBuilder("keys.dag")
+    dag.submit_description("work", {"executable": "/bin/true"})
+    dag.layer("ints", "work", vars=[{"k": i, "j": f"x{i}"} for i in range(3)])
+    dag.layer("order", "work", vars=[{"k": "1", "j": "2"}, {"j": "2", "k": "1"}])
+    dag.layer("quote", "work", vars=[{"k": "1"}, {"k": 'a "b"'}])
+    dag.layer("gap", "work", vars=[{"k": "1"}, {}])
+    text = dag.text()
+    assert 'VARS ints:0 k="0" j="x0"\nVARS ints:1 k="1" j="x1"\nVARS ints:2 k="2" j="x2"\n' in text
+    assert 'VARS order:1 j="2" k="1"\n' in text
+    path = tmp_path / "keys.dag"
+    dag.write(str(path))
+    result = load_dag(path.name, cwd=str(tmp_path))
+    assert result.errors == [] and result.warnings == []
+    assert dag_document(result.dag)["nodes"] == dag_document(dag.build())["nodes"]
+    assert result.dag.nodes["quote:1"].vars["k"].value == 'a "b"'
+    assert result.dag.nodes["gap:1"].vars == {}
+
+
 def test_layer_names_must_be_new_and_edges_in_range():
     dag = DagBuilder()
     dag.layer("a", "x.sub", vars=2)

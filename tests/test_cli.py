@@ -76,6 +76,19 @@ def test_validate_human_output_and_strict(workdir: Path):
     assert code == 1
 
 
+def test_validate_bulk_check_and_full_agree(workdir: Path):
+    plain = "".join(f"JOB n{i} a.sub\nVARS n{i} i=\"{i}\"\n" for i in range(4))
+    (workdir / "plain.dag").write_text(plain + "PARENT n0 n1 CHILD n2\nPARENT n2 CHILD n3\n")
+    (workdir / "cycle.dag").write_text(plain + "PARENT n2 CHILD n3\nPARENT n3 CHILD n2\n")
+    for name in ("plain.dag", "cycle.dag"):
+        quick = run("dag", "validate", name, "--json")
+        full = run("dag", "validate", name, "--json", "--full")
+        assert quick == full
+    assert run("dag", "validate", "plain.dag") == (0, "plain.dag: OK (4 nodes, 3 edges)\n")
+    code, out = run("dag", "validate", "cycle.dag")
+    assert code == 1 and "Cycle detected: n2 -> n3 -> n2" in out
+
+
 def test_validate_flags_submit_files_htcondor_rejects(workdir: Path):
     (workdir / "broken.sub").write_text("executable = /bin/true\nthis is not a command\nqueue\n")
     (workdir / "x.dag").write_text("JOB A broken.sub\n")

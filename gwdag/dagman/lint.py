@@ -16,20 +16,28 @@ from functools import lru_cache
 
 from .gcpause import paused_gc
 from .graph import find_cycle
-from .loader import Issue, LoadOptions, LoadResult, load_dag
+from .loader import Issue, LoadOptions, LoadResult, load_dag, locate_dag, read_dag_text
 from .model import Dag, Node, NodeKind
+from .quickcheck import prove_valid
 
-__all__ = ["ValidationReport", "validate_dag", "check_submit_text", "lint_dag"]
+__all__ = ["ValidationReport", "validate_dag", "check_submit_text", "lint_dag", "submit_problem"]
 
 
 @dataclass
 class ValidationReport:
-    """Everything ``gwdag dag validate`` says about one DAG file."""
+    """Everything ``gwdag dag validate`` says about one DAG file.
+
+    ``result`` is ``None`` when the DAG was proven valid without building its model
+    (:func:`validate_dag` with ``model=False``); ``nodes`` and ``edges`` are the
+    counts either way.
+    """
 
     path: str
-    result: LoadResult
+    result: LoadResult | None
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    nodes: int = 0
+    edges: int = 0
 
     @property
     def ok(self) -> bool:
@@ -64,6 +72,21 @@ def check_submit_text(text: str) -> str:
         except Exception:
             return f"line {number} ({lines[number - 1].strip()!r}): {reason}"
     return reason
+
+
+def _read_submit(path: str) -> str | None:
+    """A submit file's text, or ``None`` when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def submit_problem(path: str) -> bool:
+    """Whether :func:`lint_dag` would warn about the submit file at ``path``."""
+    text = _read_submit(path)
+    return text is None or bool(text and check_submit_text(text))
 
 
 def _submit_file(node: Node, cwd: str) -> str:
@@ -105,11 +128,9 @@ def lint_dag(dag: Dag, cwd: str) -> tuple[list[Issue], list[Issue]]:
                 path = paths[key] = _submit_file(node, cwd)
             label = f"submit file {node.submit}"
             if path not in checked:
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as handle:
-                        checked[path] = handle.read()
-                except OSError:
-                    checked[path] = ""
+                text = _read_submit(path)
+                checked[path] = text or ""
+                if text is None:
                     warnings.append(Issue(
                         file, line, f"Submit file {node.submit} of node {node.name} does not "
                                     "exist: DAGMan will fail the node when it submits it",
@@ -136,12 +157,29 @@ def lint_dag(dag: Dag, cwd: str) -> tuple[list[Issue], list[Issue]]:
     return errors, warnings
 
 
-def validate_dag(path: str, *, cwd: str | None = None,
-                 options: LoadOptions | None = None) -> ValidationReport:
-    """Load ``path`` and lint it: the answer to "would DAGMan accept this DAG?"."""
+def validate_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None = None,
+                 model: bool = True) -> ValidationReport:
+    """Load ``path`` and lint it: the answer to "would DAGMan accept this DAG?".
+
+    With ``model=False`` a DAG file of plain lines is first checked in bulk
+    (:func:`gwdag.dagman.quickcheck.prove_valid`); when that proves it valid the
+    report has the counts but no ``result``.  The answer is the same either way.
+    """
+    if not model:
+        options = options or LoadOptions()
+        full, _, dag_cwd = locate_dag(path, cwd, options)
+        try:
+            text = read_dag_text(full)
+        except OSError:
+            text = None  # the full path reports it in DAGMan's words
+        if text is not None:
+            counts = prove_valid(text, dag_cwd, submit_problem)
+            if counts is not None:
+                return ValidationReport(path, None, nodes=counts[0], edges=counts[1])
     with paused_gc():
         result = load_dag(path, cwd=cwd, options=options)
-        report = ValidationReport(path, result, list(result.errors), list(result.warnings))
+        report = ValidationReport(path, result, list(result.errors), list(result.warnings),
+                                  len(result.dag.nodes), result.dag.num_edges())
         if result.dag.nodes or not result.errors:
             errors, warnings = lint_dag(result.dag, result.cwd)
             report.errors.extend(errors)

@@ -42,7 +42,8 @@ from .model import (
 )
 from .syntax import ALL_NODES, Command, parse_dag_text
 
-__all__ = ["Issue", "LoadOptions", "LoadResult", "load_dag", "read_config_knobs"]
+__all__ = ["Issue", "LoadOptions", "LoadResult", "load_dag", "locate_dag", "read_config_knobs",
+           "read_dag_text"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -117,7 +118,8 @@ def read_config_knobs(path: str) -> dict[str, str]:
     return knobs
 
 
-def _read_text(path: str) -> str:
+def read_dag_text(path: str) -> str:
+    """A DAG file's text as the loader reads it (undecodable bytes kept)."""
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         return handle.read()
 
@@ -166,7 +168,7 @@ class _Loader:
     # -- reading files ---------------------------------------------------------------
     def _parse_file(self, path: str, label: str, text: str | None = None) -> list[Command]:
         if text is None:
-            text = _read_text(path)
+            text = read_dag_text(path)
         commands, issues = parse_dag_text(text, label,
                                           allow_illegal_chars=self.allow_illegal_chars)
         for issue in issues:
@@ -629,6 +631,17 @@ class _Scope:
                     dag.add_edge(parent, child)
 
 
+def locate_dag(path: str, cwd: str | None, options: LoadOptions) -> tuple[str, str, str]:
+    """The DAG file's full path, the name messages use for it, and the DAG working
+    directory (``cwd``, the current directory by default, or the file's directory
+    with ``options.use_dag_dir``)."""
+    cwd = os.path.abspath(cwd or os.getcwd())
+    full = _join(cwd, path)
+    if options.use_dag_dir:
+        return full, os.path.basename(full), os.path.dirname(full)
+    return full, path, cwd
+
+
 def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None = None
              ) -> LoadResult:
     """Read the DAG file ``path`` and everything it includes or splices.
@@ -650,16 +663,11 @@ def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None =
         errors and warnings found.
     """
     options = options or LoadOptions()
-    cwd = os.path.abspath(cwd or os.getcwd())
-    label = path
-    full = _join(cwd, path)
-    if options.use_dag_dir:
-        cwd = os.path.dirname(full)
-        label = os.path.basename(full)
+    full, label, cwd = locate_dag(path, cwd, options)
     if not os.path.isfile(full):
         issue = Issue(path, 0, f"Failed to open DAG file {path}: No such file or directory")
         return LoadResult(Dag(path=path), [issue], [], cwd)
-    text = _read_text(full)
+    text = read_dag_text(full)
     knobs: dict[str, str] = {}
     config = _CONFIG_LINE.search(text)
     if config:
