@@ -18,6 +18,14 @@ BASE = "universe = local\nexecutable = /bin/echo\n"
     (BASE + "arguments = $(Cluster).$(Process)\nqueue 2\n", {"JOB": "A"}, {"JOB": "A"}, False),
     (BASE + "arguments = $ENV(HOME)\nqueue\n", {"JOB": "A"}, {"JOB": "A"}, False),
     (BASE + "arguments = $(v:default)\nqueue\n", {"v": "1"}, {"v": "2"}, False),
+    # Values that refer on: to a per-proc macro, to a macro function, to another
+    # macro (same values both times: a hit).
+    (BASE + "arguments = $(x)\nqueue 2\n", {"x": "$(ProcId)"}, {"x": "$(ProcId)"}, False),
+    (BASE + "arguments = $(x)\nqueue\n", {"x": "$ENV(HOME)"}, {"x": "$ENV(HOME)"}, False),
+    (BASE + "arguments = $(x)\nqueue\n", {"x": "$(y)", "y": "1"}, {"x": "$(y)", "y": "1"},
+     True),
+    (BASE + "arguments = $(x)\nqueue\n", {"x": "$(y)", "y": "1"}, {"x": "$(y)", "y": "2"},
+     False),
 ])
 def test_cache_matches_a_fresh_read(tmp_path, text, macros_a, macros_b, hit):
     cache = JobSpecCache()

@@ -284,6 +284,7 @@ class JobSpecCache:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._cache: dict[tuple, JobSpec] = {}
+        self._names: dict[str, frozenset[str] | None] = {}
         self.hits = 0
 
     def read(self, text: str, submit_dir: str, macros: Mapping[str, str],
@@ -301,30 +302,57 @@ class JobSpecCache:
             self.hits += 1
         return _copy_spec(cached)
 
-    @staticmethod
-    def _key(text: str, submit_dir: str, macros: Mapping[str, str],
+    def _text_names(self, text: str) -> frozenset[str] | None:
+        """The macro names a description references, ``None`` if it is never
+        cached; scanned once per distinct text (every job of a layer shares it)."""
+        if text in self._names:
+            return self._names[text]
+        names = None
+        if not (_MACRO_FUNCTION.search(text) or _READS_FILES.search(text)):
+            names = _referenced_names(text)
+        if len(self._names) >= self.size:
+            self._names.pop(next(iter(self._names)))
+        self._names[text] = names
+        return names
+
+    def _key(self, text: str, submit_dir: str, macros: Mapping[str, str],
              append_macros: Mapping[str, str]) -> tuple | None:
-        if _MACRO_FUNCTION.search(text) or _READS_FILES.search(text):
+        names = self._text_names(text)
+        if names is None:
             return None
         given = {k.lower(): v for k, v in macros.items()}
         given.update({k.lower(): v for k, v in append_macros.items()})
         used: set[str] = set()
-        pending = [text]
+        pending = list(names)
         while pending:
-            for match in _MACRO_REFERENCE.finditer(pending.pop()):
-                if match.group(1):                 # $$(...): filled in at match time
-                    return None
-                name = match.group(2).lower()
-                if name in _PER_PROC:
-                    return None
-                if name not in used:
-                    used.add(name)
-                    if name in given:
-                        if _MACRO_FUNCTION.search(given[name]):
-                            return None
-                        pending.append(given[name])
+            name = pending.pop()
+            if name in used:
+                continue
+            used.add(name)
+            value = given.get(name)
+            if value is None:
+                continue
+            # Follow references inside macro values ($(a) = "$(b)/x").
+            if _MACRO_FUNCTION.search(value):
+                return None
+            inner = _referenced_names(value)
+            if inner is None:
+                return None
+            pending.extend(inner)
         values = tuple(sorted((name, given[name]) for name in used if name in given))
         return text, submit_dir, values
+
+
+def _referenced_names(text: str) -> frozenset[str] | None:
+    """Lower-cased names of the ``$(name)`` references in ``text``; ``None`` when
+    one is ``$$(...)`` (filled in at match time) or a per-proc macro."""
+    names = set()
+    for match in _MACRO_REFERENCE.finditer(text):
+        name = match.group(2).lower()
+        if match.group(1) or name in _PER_PROC:
+            return None
+        names.add(name)
+    return frozenset(names)
 
 
 def _copy_spec(spec: JobSpec) -> JobSpec:
