@@ -165,19 +165,21 @@ def validate_dag(path: str, *, cwd: str | None = None, options: LoadOptions | No
     (:func:`gwdag.dagman.quickcheck.prove_valid`); when that proves it valid the
     report has the counts but no ``result``.  The answer is the same either way.
     """
+    text = None
     if not model:
         options = options or LoadOptions()
         full, _, dag_cwd = locate_dag(path, cwd, options)
         try:
             text = read_dag_text(full)
         except OSError:
-            text = None  # the full path reports it in DAGMan's words
+            pass  # the full path reports it in DAGMan's words
         if text is not None:
             counts = prove_valid(text, dag_cwd, submit_problem)
             if counts is not None:
                 return ValidationReport(path, None, nodes=counts[0], edges=counts[1])
     with paused_gc():
-        result = load_dag(path, cwd=cwd, options=options)
+        # (the text already read, if any: a large file is not read twice)
+        result = load_dag(path, cwd=cwd, options=options, text=text)
         report = ValidationReport(path, result, list(result.errors), list(result.warnings),
                                   len(result.dag.nodes), result.dag.num_edges())
         if result.dag.nodes or not result.errors:

@@ -642,8 +642,8 @@ def locate_dag(path: str, cwd: str | None, options: LoadOptions) -> tuple[str, s
     return full, path, cwd
 
 
-def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None = None
-             ) -> LoadResult:
+def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None = None,
+             text: str | None = None) -> LoadResult:
     """Read the DAG file ``path`` and everything it includes or splices.
 
     Parameters
@@ -655,6 +655,9 @@ def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None =
         paths inside the DAG resolve against it.  Defaults to the current directory,
         or to the DAG file's directory with ``options.use_dag_dir``.
     options : LoadOptions, optional
+    text : str, optional
+        The file's text, when the caller has read it already (as
+        :func:`read_dag_text` does); read from ``path`` otherwise.
 
     Returns
     -------
@@ -667,7 +670,8 @@ def load_dag(path: str, *, cwd: str | None = None, options: LoadOptions | None =
     if not os.path.isfile(full):
         issue = Issue(path, 0, f"Failed to open DAG file {path}: No such file or directory")
         return LoadResult(Dag(path=path), [issue], [], cwd)
-    text = read_dag_text(full)
+    if text is None:
+        text = read_dag_text(full)
     knobs: dict[str, str] = {}
     config = _CONFIG_LINE.search(text)
     if config:

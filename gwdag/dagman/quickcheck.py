@@ -133,6 +133,10 @@ def _vars_are_plain(vars_lines: list[tuple[str, str]], index: dict[str, int]) ->
     return True
 
 
+class _Unproven(Exception):
+    """The PARENT lines cannot be proven valid (a backward edge, a join node ...)."""
+
+
 def _edge_count(parent_lines: list[str], index: dict[str, int]) -> int | None:
     """The number of distinct edges, or ``None`` unless every PARENT line is plain,
     names defined nodes only, has one parent or one child, and points forward in
@@ -156,8 +160,8 @@ def _edge_count(parent_lines: list[str], index: dict[str, int]) -> int | None:
         if edges is None:
             edges = _edge_count_by_line([part.split() for part in parent_parts],
                                         [part.split() for part in child_parts], position)
-    except KeyError:
-        return None  # an undefined node
+    except (KeyError, _Unproven):  # KeyError: an undefined node
+        return None
     return edges
 
 
@@ -165,7 +169,9 @@ def _edge_count_flat(parent_parts: list[str], child_parts: list[str],
                      position: Callable[[str], int]) -> int | None:
     """:func:`_edge_count` for the common shape, a node and its parents on each line
     written with single spaces, in a few passes over flat lists; ``None`` when the
-    lines have another shape (or, with ``position``'s KeyError, an unknown node)."""
+    lines have another shape (the caller then goes line by line).  Raises
+    :class:`_Unproven` for a backward edge and ``position``'s KeyError for an
+    unknown node: no need to look again line by line."""
     children_text = "\n".join(child_parts)
     if " " in children_text or "\t" in children_text:
         return None
@@ -183,20 +189,20 @@ def _edge_count_flat(parent_parts: list[str], child_parts: list[str],
         return None
     children = list(chain.from_iterable(map(repeat, map(position, child_names), counts)))
     if not all(map(operator.lt, parents, children)):
-        return None
+        raise _Unproven("an edge points backward in file order")
     width = max(children) + 1  # parent * width + child is one number per edge
     return len(set(map(operator.add, map(operator.mul, parents, repeat(width)), children)))
 
 
 def _edge_count_by_line(parent_groups: list[list[str]], child_groups: list[list[str]],
-                        position: Callable[[str], int]) -> int | None:
+                        position: Callable[[str], int]) -> int:
     pairs: set[tuple[int, int]] = set()
     for ups, downs in zip(parent_groups, child_groups, strict=True):
         if not ups or not downs or (len(ups) > 1 and len(downs) > 1):
-            return None  # no parent, no child, or a join node
+            raise _Unproven("a line without parent or child, or a join node")
         up = list(map(position, ups))
         down = list(map(position, downs))
         if max(up) >= min(down):
-            return None
+            raise _Unproven("an edge points backward in file order")
         pairs.update((parent, child) for parent in up for child in down)
     return len(pairs)
