@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import tempfile
-from importlib import resources
 
 import click
 
@@ -168,6 +167,8 @@ def flatten(path: str, output: str, usedagdir: bool, allow_illegal_chars: bool) 
               help="Where to copy the example (default: a new temporary directory).")
 def example(directory: str | None) -> None:
     """Copy the bundled example DAG and run the DAG tools on it."""
+    from importlib import resources  # only this command needs it (~10 ms to import)
+
     source = resources.files("gwdag") / "examples" / "alert-pipeline"
     target = directory or tempfile.mkdtemp(prefix="gwdag-example-")
     os.makedirs(target, exist_ok=True)
