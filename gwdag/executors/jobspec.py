@@ -151,6 +151,10 @@ def _path(base: str, value: str) -> str:
     return value if os.path.isabs(value) else os.path.normpath(os.path.join(base, value))
 
 
+#: ``queue`` arguments that name items (``in``, ``from``, ``matching``).
+_ITEM_QUEUE = re.compile(r"\b(?:in|from|matching)\b", re.IGNORECASE)
+
+
 def read_job_spec(text: str, submit_dir: str, macros: Mapping[str, str],
                   append_macros: Mapping[str, str], *, cluster: int,
                   base_env: Mapping[str, str] | None = None) -> JobSpec:
@@ -204,6 +208,11 @@ def read_job_spec(text: str, submit_dir: str, macros: Mapping[str, str],
     if item_data is not None:
         items = [dict(item) for item in item_data] or [{}]
         count_text = queue_args.split()[0] if queue_args.split()[0].isdigit() else "1"
+    elif _ITEM_QUEUE.search(queue_args):
+        # HTCondor's parser read the statement but found no item: no file
+        # matches, or the list is empty.  condor_submit would queue no job.
+        raise JobSpecError(f"'queue {queue_args}' gives no items (no file matches in "
+                           f"{submit_dir}, or the list is empty): no job to run")
     if not count_text:
         count = 1
     elif count_text.isdigit():

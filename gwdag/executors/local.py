@@ -679,6 +679,9 @@ class LocalExecutor:
         cluster = self.next_cluster
         try:
             job = self._job_spec(nr, cluster)
+            if len(job.procs) > 1 and self._knob_bool("DAGMAN_PROHIBIT_MULTI_JOBS", False):
+                raise JobSpecError(f"Submit generated {len(job.procs)} job procs; disallowed "
+                                   "by DAGMAN_PROHIBIT_MULTI_JOBS setting")
         except (JobSpecError, OSError) as exc:
             self._out(f"ERROR: submit of node {node.name} failed: {exc}")
             self._jobstate(node.name, "SUBMIT_FAILURE", "-", nr)
