@@ -282,7 +282,7 @@ def test_queue_matching_files(dagdir: Path) -> None:
     """``queue ... matching`` makes one proc per file, in name order, relative to
     the submit directory; no matching file is a clear submit failure."""
     write(dagdir, "glob.sub", "universe = local\nexecutable = /bin/sh\n"
-          "arguments = \"-c 'echo $(name) > $(name).seen'\"\n"
+          "arguments = \"-c 'echo $(Process) > $(name).seen'\"\n"
           "queue name matching files in-*.dat\n")
     write(dagdir, "d.dag", "JOB G glob.sub\n")
     result = run()
@@ -292,7 +292,8 @@ def test_queue_matching_files(dagdir: Path) -> None:
     for name in ("in-b.dat", "in-a.dat"):
         write(dagdir, name, "")
     assert run(force=True).exit_code == 0
-    assert sorted(p.name for p in dagdir.glob("*.seen")) == ["in-a.dat.seen", "in-b.dat.seen"]
+    assert (dagdir / "in-a.dat.seen").read_text() == "0\n"
+    assert (dagdir / "in-b.dat.seen").read_text() == "1\n"
     events = (dagdir / "d.dag.nodes.log").read_text()
     assert "(001.000.000)" in events and "(001.001.000)" in events
 
