@@ -9,10 +9,12 @@
    time of the same 1,000 ``/bin/true`` processes run one after another) / edges.
 
 Each figure is the median of ``--repeat`` runs (3), gwdag and make alternating,
-so a noisy machine moves both alike.
+so a noisy machine moves both alike.  ``--job-ms MS`` makes every layered job
+``/bin/sleep`` for MS milliseconds instead of ``/bin/true`` (both sides), to see
+the executor's overhead on jobs that are not empty (the chain keeps /bin/true).
 
 Usage: python scripts/bench_executor.py [--width 50] [--depth 40] [--chain 1000]
-       [--repeat 3]
+       [--repeat 3] [--job-ms 0]
 """
 
 from __future__ import annotations
@@ -29,20 +31,27 @@ from pathlib import Path
 from precompile import compile_gwdag
 
 
-def write_layered(directory: Path, width: int, depth: int) -> None:
+def write_layered(directory: Path, width: int, depth: int, job_ms: float = 0) -> None:
+    """The layered DAG and its Makefile; jobs are ``/bin/true``, or ``/bin/sleep``
+    for ``job_ms`` milliseconds."""
+    command = f"/bin/sleep {job_ms / 1000:.3f}" if job_ms else "/bin/true"
     lines = []
     make = [".PHONY: all", "all: " + " ".join(f"L{depth - 1}_{i}" for i in range(width))]
     for k in range(depth):
         for i in range(width):
-            lines.append(f"JOB L{k}_{i} true.sub")
+            lines.append(f"JOB L{k}_{i} job.sub")
             parents = [f"L{k - 1}_{i}", f"L{k - 1}_{(i + 1) % width}"] if k else []
-            make.append(f"L{k}_{i}: {' '.join(parents)}\n\t@/bin/true")
+            make.append(f"L{k}_{i}: {' '.join(parents)}\n\t@{command}")
             make.append(f".PHONY: L{k}_{i}")
             if parents:
                 lines.append(f"PARENT {' '.join(parents)} CHILD L{k}_{i}")
     (directory / "layered.dag").write_text("\n".join(lines) + "\n")
     (directory / "Makefile").write_text("\n".join(make) + "\n")
     (directory / "true.sub").write_text("universe = local\nexecutable = /bin/true\nqueue\n")
+    executable, _, arguments = command.partition(" ")
+    arguments_line = f"arguments = {arguments}\n" if arguments else ""
+    (directory / "job.sub").write_text(f"universe = local\nexecutable = {executable}\n"
+                                       f"{arguments_line}queue\n")
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -60,11 +69,13 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=40)
     parser.add_argument("--chain", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--job-ms", type=float, default=0,
+                        help="each layered job sleeps this many ms (default 0: /bin/true)")
     args = parser.parse_args()
     compile_gwdag()
     work = Path(tempfile.mkdtemp(prefix="gwdag-bench-exec-"))
     try:
-        write_layered(work, args.width, args.depth)
+        write_layered(work, args.width, args.depth, args.job_ms)
         nodes = args.width * args.depth
         gwdag_times, make_times = [], []
         for _ in range(args.repeat):
@@ -74,7 +85,8 @@ def main() -> None:
                                       "layered.dag", "--cpus", "2"], work))
             make_times.append(timed(["make", "-j2", "-s"], work))
         gwdag, make = statistics.median(gwdag_times), statistics.median(make_times)
-        print(f"[layered] {nodes} nodes of /bin/true, 2 CPUs, median of {args.repeat}")
+        what = f"/bin/sleep {args.job_ms:g} ms" if args.job_ms else "/bin/true"
+        print(f"[layered] {nodes} nodes of {what}, 2 CPUs, median of {args.repeat}")
         print(f"  make -j2                {make:7.2f} s")
         print(f"  gwdag dag run --cpus 2  {gwdag:7.2f} s")
         print(f"  ratio gwdag / make      {gwdag / make:7.2f}x  (goal <= 1.5x; DAGMan at "
