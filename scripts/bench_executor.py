@@ -34,7 +34,7 @@ from precompile import compile_gwdag
 def write_layered(directory: Path, width: int, depth: int, job_ms: float = 0) -> None:
     """The layered DAG and its Makefile; jobs are ``/bin/true``, or ``/bin/sleep``
     for ``job_ms`` milliseconds."""
-    command = f"/bin/sleep {job_ms / 1000:.3f}" if job_ms else "/bin/true"
+    command = f"/bin/sleep {job_ms / 1000:g}" if job_ms else "/bin/true"
     lines = []
     make = [".PHONY: all", "all: " + " ".join(f"L{depth - 1}_{i}" for i in range(width))]
     for k in range(depth):
@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--job-ms", type=float, default=0,
                         help="each layered job sleeps this many ms (default 0: /bin/true)")
     args = parser.parse_args()
+    if args.job_ms < 0:
+        parser.error("--job-ms must be 0 or more")
     compile_gwdag()
     work = Path(tempfile.mkdtemp(prefix="gwdag-bench-exec-"))
     try:
