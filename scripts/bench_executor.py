@@ -12,9 +12,12 @@ Each figure is the median of ``--repeat`` runs (3), gwdag and make alternating,
 so a noisy machine moves both alike.  ``--job-ms MS`` makes every layered job
 ``/bin/sleep`` for MS milliseconds instead of ``/bin/true`` (both sides), to see
 the executor's overhead on jobs that are not empty (the chain keeps /bin/true).
+``--lean`` also times ``scripts/lean_dispatch.py`` on the layered DAG, in the same
+alternation: the leanest Python loop writing the same per-job artifacts, to show
+how much of the gap to make is the executor's structure rather than Python.
 
 Usage: python scripts/bench_executor.py [--width 50] [--depth 40] [--chain 1000]
-       [--repeat 3] [--job-ms 0]
+       [--repeat 3] [--job-ms 0] [--lean]
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--job-ms", type=float, default=0,
                         help="each layered job sleeps this many ms (default 0: /bin/true)")
+    parser.add_argument("--lean", action="store_true",
+                        help="also time scripts/lean_dispatch.py on the layered DAG")
     args = parser.parse_args()
     if args.job_ms < 0:
         parser.error("--job-ms must be 0 or more")
@@ -79,13 +84,17 @@ def main() -> None:
     try:
         write_layered(work, args.width, args.depth, args.job_ms)
         nodes = args.width * args.depth
-        gwdag_times, make_times = [], []
+        gwdag_times, make_times, lean_times = [], [], []
+        lean_script = str(Path(__file__).with_name("lean_dispatch.py"))
         for _ in range(args.repeat):
             for stale in work.glob("layered.dag.*"):   # a fresh run, not a rescue
                 stale.unlink()
             gwdag_times.append(timed([sys.executable, "-m", "gwdag", "dag", "run",
                                       "layered.dag", "--cpus", "2"], work))
             make_times.append(timed(["make", "-j2", "-s"], work))
+            if args.lean:
+                lean_times.append(timed([sys.executable, lean_script, "layered.dag",
+                                         "--cpus", "2"], work))
         gwdag, make = statistics.median(gwdag_times), statistics.median(make_times)
         what = f"/bin/sleep {args.job_ms:g} ms" if args.job_ms else "/bin/true"
         print(f"[layered] {nodes} nodes of {what}, 2 CPUs, median of {args.repeat}")
@@ -93,6 +102,10 @@ def main() -> None:
         print(f"  gwdag dag run --cpus 2  {gwdag:7.2f} s")
         print(f"  ratio gwdag / make      {gwdag / make:7.2f}x  (goal <= 1.5x; DAGMan at "
               "its 5 s scan interval needs over 200 s)")
+        if lean_times:
+            lean = statistics.median(lean_times)
+            print(f"  lean Python loop        {lean:7.2f} s  ({lean / make:.2f}x make; "
+                  "scripts/lean_dispatch.py, same per-job artifacts)")
         chain = work / "chain"
         chain.mkdir()
         lines = [f"JOB C{i} true.sub" for i in range(args.chain)]
