@@ -28,9 +28,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-_SUBMIT_HOST = "<127.0.0.1:0?addrs=127.0.0.1-0&alias=localhost>"
-_NO_BYTES = ("\t0  -  Run Bytes Sent By Job\n\t0  -  Run Bytes Received By Job\n"
-             "\t0  -  Total Bytes Sent By Job\n\t0  -  Total Bytes Received By Job\n")
+from gwdag.dagman.eventlog import EventLogWriter, Usage
 
 
 def read_graph(dag: Path) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]],
@@ -69,9 +67,8 @@ def run(dag: Path, cpus: int) -> None:
     names, commands, parents, children = read_graph(dag)
     waiting = {name: len(parents[name]) for name in names}
     dagman_out = open(f"{dag}.lean.dagman.out", "w", encoding="utf-8")
-    nodes_log = os.open(f"{dag}.lean.nodes.log",
-                        os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-    events: list[str] = []
+    # the executor's own event writer, buffered and flushed before each wait as there
+    nodes_log = EventLogWriter(f"{dag}.lean.nodes.log", truncate=True, buffered=True)
     devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
     streams = [(os.POSIX_SPAWN_DUP2, devnull, target) for target in range(3)]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -87,9 +84,6 @@ def run(dag: Path, cpus: int) -> None:
     def prefix() -> str:
         return time.strftime("%m/%d/%y %H:%M:%S ")
 
-    def stamp() -> str:
-        return time.strftime("%Y-%m-%d %H:%M:%S")
-
     for name in names:
         if waiting[name] == 0:
             order += 1
@@ -102,8 +96,7 @@ def run(dag: Path, cpus: int) -> None:
             cluster += 1
             now = prefix()
             dagman_out.write(f"{now}Submitting HTCondor Node {name} job(s)...\n")
-            events.append(f"000 ({cluster:03d}.000.000) {stamp()} Job submitted from host: "
-                          f"{_SUBMIT_HOST}\n    DAG Node: {name}\n...\n")
+            nodes_log.submit(cluster, 0, name)
             dagman_out.write(f"{now}Event: ULOG_SUBMIT for HTCondor Node {name} "
                              f"({cluster}.0.0)\n")
             idle.append((name, cluster))
@@ -127,8 +120,7 @@ def run(dag: Path, cpus: int) -> None:
                            OMP_NUM_THREADS="1")
             argv = commands[name]
             pid = os.posix_spawn(argv[0], argv, job_env, file_actions=streams, setsid=True)
-            events.append(f"001 ({job:03d}.000.000) {stamp()} Job executing on host: "
-                          "<127.0.0.1:0>\n...\n")
+            nodes_log.execute(job, 0)
             pidfd = os.pidfd_open(pid)
             epoll.register(pidfd, select.EPOLLIN)
             running[pidfd] = (pid, name, job, scratch)
@@ -136,9 +128,7 @@ def run(dag: Path, cpus: int) -> None:
     submit()
     start()
     while done < len(names):
-        if events:
-            os.write(nodes_log, "".join(events).encode())
-            events.clear()
+        nodes_log.flush()
         dagman_out.flush()
         for pidfd, _ in epoll.poll(1.0):
             pid, name, job, scratch = running.pop(pidfd)
@@ -154,15 +144,8 @@ def run(dag: Path, cpus: int) -> None:
             if status != 0:
                 raise SystemExit(f"node {name} failed (wait status {status}): the lean loop "
                                  "only runs DAGs whose jobs succeed")
-            cpu = (f"\t\tUsr 0 00:00:{int(usage.ru_utime):02d}, "
-                   f"Sys 0 00:00:{int(usage.ru_stime):02d}  -  ")
-            events.append(f"005 ({job:03d}.000.000) {stamp()} Job terminated.\n"
-                          "\t(1) Normal termination (return value 0)\n"
-                          f"{cpu}Run Remote Usage\n"
-                          "\t\tUsr 0 00:00:00, Sys 0 00:00:00  -  Run Local Usage\n"
-                          f"{cpu}Total Remote Usage\n"
-                          "\t\tUsr 0 00:00:00, Sys 0 00:00:00  -  Total Local Usage\n"
-                          f"{_NO_BYTES}...\n")
+            nodes_log.terminated(job, 0, return_value=0,
+                                 usage=Usage(usage.ru_utime, usage.ru_stime))
             now = prefix()
             dagman_out.write(f"{now}Node {name} job proc ({job}.0.0) completed "
                              f"successfully.\n{now}Node {name} job completed\n")
@@ -174,8 +157,7 @@ def run(dag: Path, cpus: int) -> None:
                     heapq.heappush(ready, (0, order, child))
         submit()
         start()
-    os.write(nodes_log, "".join(events).encode())
-    os.close(nodes_log)
+    nodes_log.close()
     dagman_out.close()
     epoll.close()
     os.close(devnull)
