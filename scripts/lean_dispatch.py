@@ -2,19 +2,20 @@
 """A reference point for ``bench_executor.py --lean``: the leanest Python dispatch
 loop that still writes the per-job artifacts ``gwdag dag run`` writes.
 
-Not an executor: it reads only ``JOB name file`` and ``PARENT ... CHILD ...`` lines
-and each submit file's ``executable`` and plain ``arguments`` (no VARS, no
-macros, no scripts, no retries), and it assumes every job succeeds.  Per job it does what the real
-executor does on its hot path: the submit (000), execute (001) and terminate
-(005) events in ``<dag>.lean.nodes.log``, the four ``dagman.out`` lines in
-``<dag>.lean.dagman.out``, a job ad in a reused scratch directory (checked for
-leftovers after the job), ``posix_spawn`` in a new session with ``/dev/null``
-streams, a pidfd in an epoll set, and ``wait4`` for the CPU times.  It writes the
-event text itself rather than through ``gwdag.dagman.eventlog``: with that import
-the loop ran 0.2-0.3 s slower on the 2,000-node DAG (two runs), and the point of
-the reference is a process that holds nothing else.  The gap
-between this loop and ``gwdag dag run`` on the same DAG is the cost of the real
-executor's structure, not of Python.
+Not an executor: it reads only ``JOB name file`` and ``PARENT ... CHILD ...``
+lines and each submit file's ``executable`` and plain ``arguments`` (no VARS, no
+macros, no scripts, no retries), and it assumes every job succeeds.  Per job it
+does what the real executor does on its hot path: the submit (000), execute (001)
+and terminate (005) events in ``<dag>.lean.nodes.log``, the four ``dagman.out``
+lines in ``<dag>.lean.dagman.out``, a job ad in a reused scratch directory
+(checked for leftovers after the job), ``posix_spawn`` in a new session with
+``/dev/null`` streams, a pidfd in an epoll set, and ``wait4`` for the CPU times.
+The gap between this loop and ``gwdag dag run`` on the same DAG is the cost of the
+real executor's structure, not of Python.
+
+It writes the event text itself rather than through ``gwdag.dagman.eventlog``:
+with that import the loop ran about 0.3 s slower on the 2,000-node DAG (three
+runs), and the point of the reference is a process that holds nothing else.
 
 Usage: python scripts/lean_dispatch.py DAG [--cpus 2]
 """

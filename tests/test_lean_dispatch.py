@@ -11,22 +11,10 @@ from pathlib import Path
 
 from gwdag.executors.local import RunOptions, run_dag
 
-LEAN = Path(__file__).resolve().parent.parent / "scripts" / "lean_dispatch.py"
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+LEAN = SCRIPTS / "lean_dispatch.py"
 _PER_JOB_LINE = re.compile(r"^\S+ \S+ (Submitting HTCondor Node|Event: ULOG_SUBMIT for|"
                            r"Node \S+ job proc|Node \S+ job completed)")
-
-
-def _layered(directory: Path, width: int = 4, depth: int = 3) -> Path:
-    (directory / "true.sub").write_text("universe = local\nexecutable = /bin/true\nqueue\n")
-    lines = []
-    for k in range(depth):
-        for i in range(width):
-            lines.append(f"JOB L{k}_{i} true.sub")
-            if k:
-                lines.append(f"PARENT L{k - 1}_{i} L{k - 1}_{(i + 1) % width} CHILD L{k}_{i}")
-    dag = directory / "layered.dag"
-    dag.write_text("\n".join(lines) + "\n")
-    return dag
 
 
 def _event_counts(path: Path) -> collections.Counter:
@@ -43,7 +31,11 @@ def _per_job_lines(path: Path) -> list[str]:
 
 def test_lean_loop_writes_what_the_executor_writes(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    dag = _layered(tmp_path)
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    from bench_executor import write_layered  # the benchmark's own DAG, 4 wide, 3 deep
+
+    write_layered(tmp_path, 4, 3)
+    dag = tmp_path / "layered.dag"
     assert run_dag(str(dag), RunOptions(cpus=2)).exit_code == 0
     subprocess.run([sys.executable, str(LEAN), str(dag), "--cpus", "2"], check=True,
                    cwd=tmp_path)
