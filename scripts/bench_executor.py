@@ -76,6 +76,9 @@ def main() -> None:
                         help="each layered job sleeps this many ms (default 0: /bin/true)")
     parser.add_argument("--lean", action="store_true",
                         help="also time scripts/lean_dispatch.py on the layered DAG")
+    parser.add_argument("--settle-off", action="store_true",
+                        help="also time gwdag with --settle 0 (no pause before the first "
+                             "job: see docs/executor.md)")
     args = parser.parse_args()
     if args.job_ms < 0:
         parser.error("--job-ms must be 0 or more")
@@ -84,7 +87,7 @@ def main() -> None:
     try:
         write_layered(work, args.width, args.depth, args.job_ms)
         nodes = args.width * args.depth
-        gwdag_times, make_times, lean_times = [], [], []
+        gwdag_times, make_times, lean_times, unsettled_times = [], [], [], []
         lean_script = str(Path(__file__).with_name("lean_dispatch.py"))
         for _ in range(args.repeat):
             for stale in work.glob("layered.dag.*"):   # a fresh run, not a rescue
@@ -92,6 +95,12 @@ def main() -> None:
             gwdag_times.append(timed([sys.executable, "-m", "gwdag", "dag", "run",
                                       "layered.dag", "--cpus", "2"], work))
             make_times.append(timed(["make", "-j2", "-s"], work))
+            if args.settle_off:
+                for stale in work.glob("layered.dag.*"):
+                    stale.unlink()
+                unsettled_times.append(timed([sys.executable, "-m", "gwdag", "dag", "run",
+                                              "layered.dag", "--cpus", "2", "--settle", "0"],
+                                             work))
             if args.lean:
                 lean_times.append(timed([sys.executable, lean_script, "layered.dag",
                                          "--cpus", "2"], work))
@@ -102,6 +111,10 @@ def main() -> None:
         print(f"  gwdag dag run --cpus 2  {gwdag:7.2f} s")
         print(f"  ratio gwdag / make      {gwdag / make:7.2f}x  (goal <= 1.5x; DAGMan at "
               "its 5 s scan interval needs over 200 s)")
+        if unsettled_times:
+            unsettled = statistics.median(unsettled_times)
+            print(f"  gwdag with --settle 0   {unsettled:7.2f} s  ({unsettled / make:.2f}x make; "
+                  "no pause before the first job)")
         if lean_times:
             lean = statistics.median(lean_times)
             print(f"  lean Python loop        {lean:7.2f} s  ({lean / make:.2f}x make; "

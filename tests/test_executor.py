@@ -16,7 +16,7 @@ from gwdag.dagman.progress import dag_progress
 from gwdag.dagman.states import DagStatus, NodeStatus
 from gwdag.dagman.status_file import read_status_file
 from gwdag.executors.jobspec import JobSpecError, parse_environment, read_job_spec, split_arguments
-from gwdag.executors.local import RunOptions, run_dag
+from gwdag.executors.local import SETTLE_MIN_JOBS, RunOptions, run_dag
 
 from .conftest import FIXTURES, require_corpus
 
@@ -250,6 +250,19 @@ def test_many_short_jobs_in_node_directories(dagdir: Path) -> None:
         run_process.kill()
         run_process.wait()
     assert set(json.loads((dagdir / "run.json").read_text())["nodes"].values()) == {"DONE"}
+
+
+def test_settle_pause_only_before_large_dags(dagdir: Path) -> None:
+    """The pause before the first job (``settle``) is taken for a DAG of
+    SETTLE_MIN_JOBS jobs or more; a small DAG starts its jobs at once."""
+    write(dagdir, "t.sub", "universe = local\nexecutable = /bin/true\nqueue\n")
+    write(dagdir, "small.dag", "JOB A t.sub\nJOB B t.sub\nPARENT A CHILD B\n")
+    small = run("small.dag", settle=3.0)
+    assert small.exit_code == 0 and small.duration < 2.0
+    write(dagdir, "large.dag", "".join(f"JOB N{i} t.sub\n" for i in range(SETTLE_MIN_JOBS)))
+    large = run("large.dag", settle=0.8, cpus=2)
+    assert large.exit_code == 0 and large.duration >= 0.8
+    assert set(large.nodes.values()) == {NodeStatus.DONE}
 
 
 def test_bad_universe_and_missing_submit_fail_the_node(dagdir: Path) -> None:

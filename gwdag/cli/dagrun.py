@@ -38,6 +38,10 @@ def register(group: click.Group) -> None:
 @click.option("--memory", type=click.IntRange(0), default=None,
               help="Memory in MB to pack jobs into by request_memory [default: this "
                    "machine's].")
+@click.option("--settle", type=click.FloatRange(0, 10), default=0.03, show_default=True,
+              help="Seconds to pause before the first job of a DAG of 100 or more jobs, "
+                   "so that Linux places their processes on idle CPUs (0: no pause; see "
+                   "docs/executor.md).")
 @click.option("--usedagdir", is_flag=True,
               help="Run in the DAG file's directory (condor_submit_dag -usedagdir).")
 @click.option("--force", is_flag=True, help="Ignore rescue DAGs and run the whole DAG.")
@@ -46,7 +50,7 @@ def register(group: click.Group) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Echo dagman.out lines to stderr.")
 def run(dag: str, max_jobs: int, max_idle: int, maxpre: int, maxpost: int, cpus: int | None,
-        memory: int | None, usedagdir: bool, force: bool, always_run_post: bool,
+        memory: int | None, settle: float, usedagdir: bool, force: bool, always_run_post: bool,
         as_json: bool, verbose: bool) -> None:
     """Run DAG on this machine with DAGMan's semantics; exit with DAGMan's exit code.
 
@@ -56,7 +60,8 @@ def run(dag: str, max_jobs: int, max_idle: int, maxpre: int, maxpost: int, cpus:
     """
     options = RunOptions(max_jobs=max_jobs, max_idle=max_idle, max_pre=maxpre,
                          max_post=maxpost, use_dag_dir=usedagdir, force=force,
-                         always_run_post=True if always_run_post else None)
+                         always_run_post=True if always_run_post else None,
+                         settle=settle)
     if cpus is not None:
         options.cpus = cpus
     if memory is not None:
