@@ -21,6 +21,7 @@ import heapq
 import json
 import os
 import re
+import select
 import selectors
 import shlex
 import shutil
@@ -203,6 +204,48 @@ def _signal_exit(status: int) -> tuple[int | None, int | None]:
     return os.WEXITSTATUS(status), None
 
 
+class _Watcher:
+    """The descriptors the loop waits on (child pidfds and the wake-up pipe), each
+    with its data: ``select.epoll`` where there is one, else ``selectors``.
+
+    epoll directly because the selectors layer costs a key object and two
+    dictionary updates per job and per exit (~3 % of the loop's CPU on empty jobs).
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[int, object] = {}
+        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        self._selector = None if self._epoll else selectors.DefaultSelector()
+
+    def register(self, fd: int, data: object) -> None:
+        if self._epoll is not None:
+            self._epoll.register(fd, select.EPOLLIN)
+        else:
+            self._selector.register(fd, selectors.EVENT_READ)
+        self._data[fd] = data
+
+    def unregister(self, fd: int) -> None:
+        del self._data[fd]
+        if self._epoll is not None:
+            self._epoll.unregister(fd)
+        else:
+            self._selector.unregister(fd)
+
+    def select(self, timeout: float | None) -> list[tuple[int, object]]:
+        """(fd, data) of the descriptors ready within ``timeout`` seconds."""
+        if self._epoll is not None:
+            ready = self._epoll.poll(-1 if timeout is None else timeout)
+            return [(fd, self._data[fd]) for fd, _ in ready if fd in self._data]
+        return [(key.fd, self._data[key.fd]) for key, _ in self._selector.select(timeout)
+                if key.fd in self._data]
+
+    def close(self) -> None:
+        if self._epoll is not None:
+            self._epoll.close()
+        else:
+            self._selector.close()
+
+
 class LocalExecutor:
     """Runs one DAG file to completion; see the module docstring."""
 
@@ -228,7 +271,7 @@ class LocalExecutor:
         self.memory_used = 0
         self.submitted_nodes = 0
         self.category_running: dict[str, int] = {}
-        self.selector = selectors.DefaultSelector()
+        self.selector = _Watcher()
         self.removed = self.aborted = self.halted = False
         self.abort_return: int | None = None
         self.final_started = False
@@ -244,6 +287,8 @@ class LocalExecutor:
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
         self.scratch_root = ""
         self._devnull_fd = -1
+        self._cwd_now: str | None = None
+        self._pid = str(os.getpid())
         self._free_scratch: list[str] = []
         self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._spec_cache = JobSpecCache()
@@ -729,7 +774,7 @@ class LocalExecutor:
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
-                  "DAGManJobId": str(os.getpid())}
+                  "DAGManJobId": self._pid}
         if "failed_count" in text.lower() or any(
                 "failed_count" in v.value.lower() for v in node.vars.values()):
             macros["FAILED_COUNT"] = str(self._failed_count())   # O(nodes): only if used
@@ -881,10 +926,13 @@ class LocalExecutor:
         return self._devnull_fd
 
     def _process_cwd(self) -> str:
-        try:
-            return os.getcwd()
-        except OSError:
-            return ""
+        """This process's directory, read once: the executor never changes it."""
+        if self._cwd_now is None:
+            try:
+                self._cwd_now = os.getcwd()
+            except OSError:
+                self._cwd_now = ""
+        return self._cwd_now
 
     def _job_ad(self, nr: _NodeRun, proc: _Proc) -> str:
         """The job's ClassAd (old syntax), as the starter writes ``.job.ad``.
@@ -1136,7 +1184,7 @@ class LocalExecutor:
         except (AttributeError, OSError):
             fd = -1
         if fd >= 0:
-            self.selector.register(fd, selectors.EVENT_READ, (pid, data))
+            self.selector.register(fd, (pid, data))
         else:  # pragma: no cover - kernels without pidfd: polled in _wait
             self._polled.append((pid, data))
 
@@ -1169,18 +1217,17 @@ class LocalExecutor:
         self.nodes_log.flush()
         if self._polled:  # pragma: no cover
             timeout = 0.005 if timeout is None else min(timeout, 0.005)
-        events = self.selector.select(timeout)
-        for key, _ in events:
-            if key.fd == self._wake_r:
+        for fd, watched in self.selector.select(timeout):
+            if fd == self._wake_r:
                 try:
                     os.read(self._wake_r, 512)
                 except BlockingIOError:
                     pass
                 continue
-            pid, data = key.data
+            pid, data = watched
             if self._reap(pid, data):
-                self.selector.unregister(key.fd)
-                os.close(key.fd)
+                self.selector.unregister(fd)
+                os.close(fd)
         still = []
         for pid, data in self._polled:  # pragma: no cover
             if not self._reap(pid, data):
@@ -1345,7 +1392,7 @@ class LocalExecutor:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self.selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self.selector.register(self._wake_r, None)
         if in_main:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self._on_signal)
