@@ -38,6 +38,28 @@ def test_cache_matches_a_fresh_read(tmp_path, text, macros_a, macros_b, hit):
     assert cache.hits == int(hit)
 
 
+def test_vars_that_are_submit_commands_or_attributes_are_part_of_the_key(tmp_path):
+    """A node's VARS can set a submit command or an attribute the description
+    never refers to (VARS B request_memory="200", VARS B +Foo="..."): two nodes
+    sharing that description must not share its spec."""
+    text = BASE + "arguments = hello\nqueue\n"
+    cache = JobSpecCache()
+    a = cache.read(text, str(tmp_path), {"JOB": "A", "request_memory": "100", "+Foo": '"a"'},
+                   {}, 7)
+    b = cache.read(text, str(tmp_path), {"JOB": "B", "request_memory": "200", "+Foo": '"b"'},
+                   {}, 8)
+    appended = cache.read(text, str(tmp_path), {"JOB": "C"}, {"request_memory": "300"}, 9)
+    assert (a.request_memory_mb, b.request_memory_mb, appended.request_memory_mb) == \
+        (100, 200, 300)
+    assert [a.procs[0].attributes.get("Foo"), b.procs[0].attributes.get("Foo")] == \
+        ['"a"', '"b"']
+    assert cache.hits == 0
+    # DAGMan's own macros still share the spec when the text does not use them.
+    cache.read(text, str(tmp_path), {"JOB": "D", "RETRY": "1", "request_memory": "200",
+                                     "+Foo": '"b"'}, {}, 10)
+    assert cache.hits == 1
+
+
 def test_cached_specs_are_independent_copies(tmp_path):
     cache = JobSpecCache()
     text = BASE + "arguments = x\n+site = \"a\"\nqueue\n"

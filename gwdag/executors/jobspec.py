@@ -272,6 +272,10 @@ _MACRO_FUNCTION = re.compile(r"\$[A-Za-z_]+\(")
 # differ between two nodes while their text does not: never cached.
 _READS_FILES = re.compile(r"^[ \t]*(?:queue\b[^\n]*\b(?:from|matching)\b|include\b)",
                           re.IGNORECASE | re.MULTILINE)
+#: The macros the local executor defines for every job (lower-cased): they change
+#: a job only where its description refers to them.
+_DAGMAN_MACROS = frozenset({"job", "retry", "dag_status", "dagmanjobid", "failed_count",
+                            "dag_parent_names"})
 _PER_PROC = {"cluster", "clusterid", "process", "procid", "step", "item", "itemindex",
              "row", "node"}
 
@@ -283,7 +287,10 @@ class JobSpecCache:
     Many nodes of a DAG share one submit file and differ only in macros the
     file never mentions (``$(JOB)``, ``$(RETRY)``, a cluster number).  The key is
     the text, the directory and the values of every macro the text references
-    (following references inside macro values); a text that uses a macro
+    (following references inside macro values) and of every macro that is not
+    one of DAGMan's own (``_DAGMAN_MACROS``): a node's VARS may be submit
+    commands or attributes themselves (``request_memory``, ``+Foo``), which
+    change the job without being referenced; a text that uses a macro
     function (``$ENV(...)``, ``$RANDOM_INTEGER(...)``), ``$$(...)``, a per-proc
     macro such as ``$(Cluster)``, or that reads other files (``queue ... from``,
     ``queue ... matching``, ``include``: a PRE script may rewrite them) is read
@@ -333,6 +340,7 @@ class JobSpecCache:
         given.update({k.lower(): v for k, v in append_macros.items()})
         used: set[str] = set()
         pending = list(names)
+        pending.extend(name for name in given if name not in _DAGMAN_MACROS)
         while pending:
             name = pending.pop()
             if name in used:
