@@ -35,10 +35,15 @@ def _event_second(second: int) -> str:
 
 def _cpu(seconds: float) -> str:
     whole = int(seconds)
+    if whole < 60:     # nearly every job of a busy DAG
+        return _CPU_UNDER_A_MINUTE[max(whole, 0)]
     days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{days} {hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+_CPU_UNDER_A_MINUTE = [f"0 00:00:{second:02d}" for second in range(60)]
 
 
 @dataclass(frozen=True)

@@ -318,6 +318,11 @@ class JobSpecCache:
             self.hits += 1
         return _copy_spec(cached)
 
+    def refers_to_no_macro(self, text: str) -> bool:
+        """Does ``text`` use no macro at all (so that, without VARS, every node
+        sharing it gets the same spec and the macros need not be built)?"""
+        return self._text_names(text) == frozenset()
+
     def _text_names(self, text: str) -> frozenset[str] | None:
         """The macro names a description references, ``None`` if it is never
         cached; scanned once per distinct text (every job of a layer shares it)."""

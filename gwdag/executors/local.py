@@ -771,6 +771,10 @@ class LocalExecutor:
                     "getenv = true\nqueue\n")
         else:
             text = self._description_text(node)
+        if not node.vars and self._spec_cache.refers_to_no_macro(text):
+            # DAGMan's macros (JOB, RETRY, ...) cannot change this job: skip them.
+            job = self._spec_cache.read(text, submit_dir, {}, {}, cluster)
+            return self._resolve_executables(job)
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
@@ -784,6 +788,9 @@ class LocalExecutor:
         append = {k: v.value for k, v in node.vars.items() if v.append}
         macros.update(prepend)
         job = self._spec_cache.read(text, submit_dir, macros, append, cluster)
+        return self._resolve_executables(job)
+
+    def _resolve_executables(self, job: JobSpec) -> JobSpec:
         for proc in job.procs:
             # (an executable seen once is not looked for again: one removed later
             # fails to start, and the job is held as it would be then)
