@@ -174,6 +174,28 @@ def test_job_ads_per_job_and_overridden(dagdir: Path) -> None:
     assert first["Iwd"] == str(dagdir) and first["RequestCpus"] == 1
 
 
+def test_vars_set_commands_and_attributes_of_a_shared_description(dagdir: Path) -> None:
+    """Nodes sharing a submit file that mentions no macro still get their own
+    VARS when those are submit commands or attributes; a node without VARS
+    gets the file's values."""
+    import classad2
+
+    write(dagdir, "ad.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'cat $_CONDOR_JOB_AD >> ads.txt; echo >> ads.txt'\"\nqueue\n")
+    write(dagdir, "d.dag", "JOB A ad.sub\nJOB B ad.sub\nJOB C ad.sub\n"
+          "VARS A request_memory=\"100\"\nVARS A +Foo=\"\\\"a\\\"\"\n"
+          "VARS B request_memory=\"200\"\nVARS B +Foo=\"\\\"b\\\"\"\n"
+          "PARENT A CHILD B\nPARENT B CHILD C\n")
+    assert run().exit_code == 0
+    ads = {ad["DAGNodeName"]: ad for ad in
+           (classad2.parseOne(text, classad2.ParserType.Old)
+            for text in (dagdir / "ads.txt").read_text().split("\n\n") if text.strip())}
+    assert {name: ad["RequestMemory"] for name, ad in ads.items()}["A"] == 100
+    assert ads["B"]["RequestMemory"] == 200 and ads["B"]["Foo"] == "b"
+    assert ads["A"]["Foo"] == "a" and "Foo" not in ads["C"]
+    assert ads["C"]["RequestMemory"] not in (100, 200)
+
+
 def test_job_ads_written_fast_or_through_classad2_read_alike(dagdir: Path) -> None:
     """Plain node names get their per-job ad lines formatted directly; others go
     through classad2.  HTCondor's parser reads the same values from both."""
