@@ -209,7 +209,8 @@ class _Watcher:
     with its data: ``select.epoll`` where there is one, else ``selectors``.
 
     epoll directly because the selectors layer costs a key object and two
-    dictionary updates per job and per exit (~3 % of the loop's CPU on empty jobs).
+    dictionary updates per job and per exit (with the directory and pid read
+    once per run: 7 % less loop CPU on 2,000 empty jobs, docs/executor.md).
     """
 
     def __init__(self) -> None:
