@@ -1584,7 +1584,8 @@ def _settle_scheduler(seconds: float) -> None:
     0.17-0.20 ms.  Each short sleep lowers the estimate a quarter of the way to
     the decayed utilization.  ``docs/executor.md`` has the measurements.
     """
-    if seconds > 0 and sys.platform.startswith("linux"):
+    # (with one usable CPU there is no other CPU to be placed on)
+    if seconds > 0 and sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1:
         time.sleep(seconds)
         for _ in range(4):
             time.sleep(0.001)
