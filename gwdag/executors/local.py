@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import operator
 import os
 import re
 import select
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -177,6 +178,8 @@ class _NodeRun:
         self.started_once = False
 
 
+_STATUS_OF = operator.attrgetter("status")
+
 #: Strings printOld writes as they are between double quotes.
 _PLAIN_STRING = re.compile(r"[A-Za-z0-9_.+,:@/-]*")
 _DYNAMIC_ATTRIBUTES = frozenset({"clusterid", "procid", "dagnodename", "dagparentnodenames",
@@ -289,6 +292,7 @@ class LocalExecutor:
         self.scratch_root = ""
         self._devnull_fd = -1
         self._cwd_now: str | None = None
+        self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
         self._pid = str(os.getpid())
         self._free_scratch: list[str] = []
         self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
@@ -344,19 +348,18 @@ class LocalExecutor:
         return attrs
 
     def _counts(self) -> DagCounts:
-        by: dict[NodeStatus, int] = {}
-        for nr in self.runs.values():
-            if nr.node.kind is NodeKind.SERVICE:
-                continue
-            by[nr.status] = by.get(nr.status, 0) + 1
-        idle = len(self.idle)
-        return DagCounts(total=sum(by.values()), done=by.get(NodeStatus.DONE, 0),
-                         pre=by.get(NodeStatus.PRERUN, 0),
-                         queued=by.get(NodeStatus.SUBMITTED, 0),
-                         post=by.get(NodeStatus.POSTRUN, 0), ready=by.get(NodeStatus.READY, 0),
-                         unready=by.get(NodeStatus.NOT_READY, 0),
-                         futile=by.get(NodeStatus.FUTILE, 0), failed=by.get(NodeStatus.ERROR, 0),
-                         procs_idle=idle)
+        # A status block every 0.1 s counts every node: the non-service runs are
+        # listed once (the set of nodes never changes during a run) and counted in
+        # C (an enum member lookup costs ~0.13 µs on Python 3.11: 0.8 ms a block).
+        if self._counted is None:
+            self._counted = [nr for nr in self.runs.values()
+                             if nr.node.kind is not NodeKind.SERVICE]
+        by = Counter(map(_STATUS_OF, self._counted))
+        return DagCounts(total=len(self._counted), done=by[NodeStatus.DONE],
+                         pre=by[NodeStatus.PRERUN], queued=by[NodeStatus.SUBMITTED],
+                         post=by[NodeStatus.POSTRUN], ready=by[NodeStatus.READY],
+                         unready=by[NodeStatus.NOT_READY], futile=by[NodeStatus.FUTILE],
+                         failed=by[NodeStatus.ERROR], procs_idle=len(self.idle))
 
     def _status_block(self) -> None:
         c = self._counts()
