@@ -102,7 +102,7 @@ class EventLogWriter:
     # -- events --------------------------------------------------------------------
     def _write(self, code: int, cluster: int, proc: int, subproc: int, when: float | None,
                text: str, body: str = "") -> None:
-        stamp = event_time(time.time() if when is None else when)
+        stamp = _event_second(int(time.time() if when is None else when))
         event = (f"{code:03d} ({cluster:03d}.{proc:03d}.{subproc:03d}) {stamp} {text}\n"
                  f"{body}...\n")
         if self._pending is not None:

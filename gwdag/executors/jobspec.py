@@ -308,6 +308,15 @@ class JobSpecCache:
         key = self._key(text, submit_dir, macros, append_macros)
         if key is None:
             return read_job_spec(text, submit_dir, macros, append_macros, cluster=cluster)
+        return self._cached(key, text, submit_dir, macros, append_macros, cluster)
+
+    def read_static(self, text: str, submit_dir: str, cluster: int) -> JobSpec:
+        """:meth:`read` for a text that refers to no macro (see
+        :meth:`refers_to_no_macro`) and a node without VARS: no macros to key on."""
+        return self._cached((text, submit_dir, ()), text, submit_dir, {}, {}, cluster)
+
+    def _cached(self, key: tuple, text: str, submit_dir: str, macros: Mapping[str, str],
+                append_macros: Mapping[str, str], cluster: int) -> JobSpec:
         cached = self._cache.get(key)
         if cached is None:
             cached = read_job_spec(text, submit_dir, macros, append_macros, cluster=cluster)

@@ -256,7 +256,7 @@ class LocalExecutor:
     def __init__(self, dag_file: str, options: RunOptions | None = None, *,
                  log: Callable[[str], None] | None = None) -> None:
         self.options = options or RunOptions()
-        self.echo = log or (lambda line: None)
+        self.echo = log
         self.dag_file = os.path.abspath(dag_file)
         self.cwd = os.path.dirname(self.dag_file) if self.options.use_dag_dir else os.getcwd()
         self.dag: Dag | None = None
@@ -291,18 +291,21 @@ class LocalExecutor:
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
         self.scratch_root = ""
         self._devnull_fd = -1
+        self._null_actions: list[tuple[int, int, int]] = []
         self._cwd_now: str | None = None
         self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
         self._pid = str(os.getpid())
         self._free_scratch: list[str] = []
         self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
+        self._submit_paths: dict[tuple[str, str], str] = {}  # (DIR, submit file) -> path
         self._spec_cache = JobSpecCache()
 
     # -- artifacts -------------------------------------------------------------------
     def _out(self, line: str) -> None:
         # Flushed before every wait, not per line: a status block is seven lines.
         self._dagman_out.write(_now_prefix() + line + "\n")
-        self.echo(line)
+        if self.echo is not None:
+            self.echo(line)
 
     def _jobstate(self, node: str, event: str, condor_id: str, nr: _NodeRun | None) -> None:
         if self._jobstate_log is None:
@@ -777,8 +780,8 @@ class LocalExecutor:
             text = self._description_text(node)
         if not node.vars and self._spec_cache.refers_to_no_macro(text):
             # DAGMan's macros (JOB, RETRY, ...) cannot change this job: skip them.
-            job = self._spec_cache.read(text, submit_dir, {}, {}, cluster)
-            return self._resolve_executables(job)
+            return self._resolve_executables(self._spec_cache.read_static(text, submit_dir,
+                                                                          cluster))
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
@@ -817,7 +820,11 @@ class LocalExecutor:
             return node.inline_submit
         if node.submit in self.dag.submit_descriptions:
             return self.dag.submit_descriptions[node.submit]
-        return self._submit_text(os.path.join(self._node_dir(node), node.submit), node.submit)
+        key = (node.dir, node.submit)
+        path = self._submit_paths.get(key)
+        if path is None:
+            path = self._submit_paths[key] = os.path.join(self._node_dir(node), node.submit)
+        return self._submit_text(path, node.submit)
 
     def _submit_text(self, path: str, name: str) -> str:
         """A submit file's text, read again only when it changed (a PRE script
@@ -861,7 +868,7 @@ class LocalExecutor:
         scratch = self._free_scratch.pop() if self._free_scratch else \
             tempfile.mkdtemp(prefix="job-", dir=self.scratch_root)
         proc.scratch = scratch
-        ad_path = os.path.join(scratch, ".job.ad")
+        ad_path = scratch + "/.job.ad"   # scratch: an absolute path from mkdtemp
         _overwrite(ad_path, self._job_ad(nr, proc).encode())
         env = dict(spec.env)
         env.update({"_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch,
@@ -915,11 +922,17 @@ class LocalExecutor:
         DAG's jobs are short.  Elsewhere (posix_spawn cannot change directory)
         Popen, which closes every other descriptor too.
         """
-        fds = [f.fileno() if f is not None else self._devnull() for f in files]
+        if files == (None, None, None) and self._null_actions:
+            fds = [self._devnull_fd] * 3
+            actions = self._null_actions   # the common case, built once
+        else:
+            fds = [f.fileno() if f is not None else self._devnull() for f in files]
+            actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
+            if files == (None, None, None):
+                self._null_actions = actions
         # (a stream already on its target descriptor would keep its close-on-exec
         # flag through a same-descriptor dup2: Popen handles that case)
         if cwd == self._process_cwd() and min(fds) > 2:
-            actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
             try:
                 pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
                                      setsigdef=_RESET_SIGNALS)
@@ -1524,6 +1537,7 @@ class LocalExecutor:
         if self._devnull_fd >= 0:
             os.close(self._devnull_fd)
             self._devnull_fd = -1
+            self._null_actions = []
         if self.scratch_root:
             _rmtree(self.scratch_root)
         try:
