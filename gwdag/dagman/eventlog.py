@@ -15,21 +15,17 @@ import os
 import time
 from dataclasses import dataclass
 
-__all__ = ["EventLogWriter", "Usage", "NOOP_PROC", "event_time"]
+__all__ = ["EventLogWriter", "Usage", "NOOP_PROC"]
 
 #: Proc id of the fake events DAGMan writes for NOOP nodes (INT_MAX).
 NOOP_PROC = 2147483647
 _SUBMIT_HOST = "<127.0.0.1:0?addrs=127.0.0.1-0&alias=localhost>"
 
 
-def event_time(when: float) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` in local time for a Unix time (seconds)."""
-    return _event_second(int(when))
-
-
 @functools.lru_cache(maxsize=4)
 def _event_second(second: int) -> str:
-    # Events come in bursts within one second: format each second once.
+    """``YYYY-MM-DD HH:MM:SS`` in local time for a Unix time (whole seconds);
+    events come in bursts within one second: each second is formatted once."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
