@@ -275,7 +275,7 @@ class LocalExecutor:
         self.memory_used = 0
         self.submitted_nodes = 0
         self.category_running: dict[str, int] = {}
-        self.selector = _Watcher()
+        self.watcher = _Watcher()
         self.removed = self.aborted = self.halted = False
         self.abort_return: int | None = None
         self.final_started = False
@@ -922,14 +922,12 @@ class LocalExecutor:
         DAG's jobs are short.  Elsewhere (posix_spawn cannot change directory)
         Popen, which closes every other descriptor too.
         """
-        if files == (None, None, None) and self._null_actions:
-            fds = [self._devnull_fd] * 3
-            actions = self._null_actions   # the common case, built once
+        if files == (None, None, None):   # the common case: actions built once
+            fds = [self._devnull()] * 3
+            actions = self._null_actions
         else:
             fds = [f.fileno() if f is not None else self._devnull() for f in files]
             actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
-            if files == (None, None, None):
-                self._null_actions = actions
         # (a stream already on its target descriptor would keep its close-on-exec
         # flag through a same-descriptor dup2: Popen handles that case)
         if cwd == self._process_cwd() and min(fds) > 2:
@@ -945,8 +943,11 @@ class LocalExecutor:
                                 stderr=fds[2], start_new_session=True)
 
     def _devnull(self) -> int:
+        """/dev/null, opened once; ``_null_actions`` make it a job's three streams."""
         if self._devnull_fd < 0:
             self._devnull_fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            self._null_actions = [(os.POSIX_SPAWN_DUP2, self._devnull_fd, target)
+                                  for target in range(3)]
         return self._devnull_fd
 
     def _process_cwd(self) -> str:
@@ -1208,7 +1209,7 @@ class LocalExecutor:
         except (AttributeError, OSError):
             fd = -1
         if fd >= 0:
-            self.selector.register(fd, (pid, data))
+            self.watcher.register(fd, (pid, data))
         else:  # pragma: no cover - kernels without pidfd: polled in _wait
             self._polled.append((pid, data))
 
@@ -1241,7 +1242,7 @@ class LocalExecutor:
         self.nodes_log.flush()
         if self._polled:  # pragma: no cover
             timeout = 0.005 if timeout is None else min(timeout, 0.005)
-        for fd, watched in self.selector.select(timeout):
+        for fd, watched in self.watcher.select(timeout):
             if fd == self._wake_r:
                 try:
                     os.read(self._wake_r, 512)
@@ -1250,7 +1251,7 @@ class LocalExecutor:
                 continue
             pid, data = watched
             if self._reap(pid, data):
-                self.selector.unregister(fd)
+                self.watcher.unregister(fd)
                 os.close(fd)
         still = []
         for pid, data in self._polled:  # pragma: no cover
@@ -1416,7 +1417,7 @@ class LocalExecutor:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self.selector.register(self._wake_r, None)
+        self.watcher.register(self._wake_r, None)
         if in_main:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self._on_signal)
@@ -1528,12 +1529,12 @@ class LocalExecutor:
         for fd in (self._wake_r, self._wake_w):
             if fd >= 0:
                 try:
-                    self.selector.unregister(fd)
+                    self.watcher.unregister(fd)
                 except (KeyError, ValueError):
                     pass
                 os.close(fd)
         self._wake_r = self._wake_w = -1
-        self.selector.close()
+        self.watcher.close()
         if self._devnull_fd >= 0:
             os.close(self._devnull_fd)
             self._devnull_fd = -1
