@@ -59,6 +59,8 @@ class Usage:
 
 
 _ZERO_LOCAL = {kind: Usage().line(f"{kind} Local Usage") for kind in ("Run", "Total")}
+#: Terminate-event bodies by (return value, signal, whole user s, whole system s).
+_TERMINATED_BODIES: dict[tuple[int, int | None, int, int], str] = {}
 
 
 class EventLogWriter:
@@ -114,25 +116,31 @@ class EventLogWriter:
                host: str = _SUBMIT_HOST) -> None:
         """000: the job was submitted (with the ``DAG Node:`` note DAGMan reads)."""
         self._write(0, cluster, proc, 0, when, f"Job submitted from host: {host}",
-                    self._node_note(node))
+                    f"    DAG Node: {node}\n" if node else "")
 
     def execute(self, cluster: int, proc: int, when: float | None = None,
                 host: str = "<127.0.0.1:0>") -> None:
         """001: the job started running."""
-        self._write(1, cluster, proc, 0, when, f"Job executing on host: {host}")
+        self._write(1, cluster, proc, 0, when, "Job executing on host: " + host)
 
     def terminated(self, cluster: int, proc: int, *, return_value: int | None = None,
                    signal: int | None = None, usage: Usage = Usage(),
                    when: float | None = None) -> None:
         """005: the job exited with ``return_value`` or was killed by ``signal``."""
-        if signal is not None:
-            status = f"\t(0) Abnormal termination (signal {signal})\n\t(0) No core file\n"
-        else:
-            status = f"\t(1) Normal termination (return value {return_value or 0})\n"
-        run, total = usage.lines()
-        body = (status + run + _ZERO_LOCAL["Run"] + total + _ZERO_LOCAL["Total"]
-                + "\t0  -  Run Bytes Sent By Job\n\t0  -  Run Bytes Received By Job\n"
-                + "\t0  -  Total Bytes Sent By Job\n\t0  -  Total Bytes Received By Job\n")
+        # The body depends on whole seconds only: most jobs of a DAG share one.
+        key = (return_value or 0, signal, int(usage.user), int(usage.system))
+        body = _TERMINATED_BODIES.get(key)
+        if body is None:
+            if signal is not None:
+                status = f"\t(0) Abnormal termination (signal {signal})\n\t(0) No core file\n"
+            else:
+                status = f"\t(1) Normal termination (return value {return_value or 0})\n"
+            run, total = usage.lines()
+            body = (status + run + _ZERO_LOCAL["Run"] + total + _ZERO_LOCAL["Total"]
+                    + "\t0  -  Run Bytes Sent By Job\n\t0  -  Run Bytes Received By Job\n"
+                    + "\t0  -  Total Bytes Sent By Job\n\t0  -  Total Bytes Received By Job\n")
+            if len(_TERMINATED_BODIES) < 4096:
+                _TERMINATED_BODIES[key] = body
         self._write(5, cluster, proc, 0, when, "Job terminated.", body)
 
     def aborted(self, cluster: int, proc: int, reason: str = "", when: float | None = None
