@@ -60,14 +60,21 @@ def test_vars_that_are_submit_commands_or_attributes_are_part_of_the_key(tmp_pat
     assert cache.hits == 1
 
 
-def test_cached_specs_are_independent_copies(tmp_path):
+def test_a_text_without_macros_gives_one_shared_spec(tmp_path):
+    """Nodes without VARS share the spec of a description that uses no macro;
+    a description that uses one is not read on that path at all."""
     cache = JobSpecCache()
     text = BASE + "arguments = x\n+site = \"a\"\nqueue\n"
-    one = cache.read(text, str(tmp_path), {}, {}, 1)
-    one.procs[0].argv[0] = "/changed"
-    one.procs[0].attributes["site"] = "changed"
-    two = cache.read(text, str(tmp_path), {}, {}, 2)
-    assert two.procs[0].argv[0] == "/bin/echo" and two.procs[0].attributes["site"] == '"a"'
+    one = cache.read_static(text, str(tmp_path), 1)
+    two = cache.read_static(text, str(tmp_path), 2)
+    fresh = read_job_spec(text, str(tmp_path), {}, {}, cluster=2)
+    assert one is two and cache.hits == 1
+    assert (one.procs[0].argv, one.procs[0].attributes) == \
+        (fresh.procs[0].argv, fresh.procs[0].attributes)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert cache.read_static(text, str(elsewhere), 3).procs[0].iwd == str(elsewhere)
+    assert cache.read_static(BASE + "arguments = $(JOB)\nqueue\n", str(tmp_path), 4) is None
 
 
 def test_items_read_from_a_file_are_read_again(tmp_path):

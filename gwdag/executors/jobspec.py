@@ -29,9 +29,10 @@ class JobSpecError(Exception):
     """A submit description the local executor cannot run (the node's submit fails)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class ProcSpec:
-    """One process of a job (one ``queue`` item)."""
+    """One process of a job (one ``queue`` item).  Specs from a
+    :class:`JobSpecCache` are shared by every job they describe: read only."""
 
     proc: int
     argv: list[str]
@@ -43,9 +44,9 @@ class ProcSpec:
     attributes: dict[str, str] = field(default_factory=dict)  # +Attr / My.Attr
 
 
-@dataclass
+@dataclass(eq=False)
 class JobSpec:
-    """A node's job: one cluster of ``procs``."""
+    """A node's job: one cluster of ``procs`` (shared when cached: read only)."""
 
     universe: str
     executable: str
@@ -294,13 +295,15 @@ class JobSpecCache:
     function (``$ENV(...)``, ``$RANDOM_INTEGER(...)``), ``$$(...)``, a per-proc
     macro such as ``$(Cluster)``, or that reads other files (``queue ... from``,
     ``queue ... matching``, ``include``: a PRE script may rewrite them) is read
-    afresh every time.
+    afresh every time.  The specs it returns are shared between the jobs they
+    describe, not copied per job: callers must not change them.
     """
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._cache: dict[tuple, JobSpec] = {}
         self._names: dict[str, frozenset[str] | None] = {}
+        self._static: dict[tuple[str, str], JobSpec] = {}  # (text, dir) -> spec
         self.hits = 0
 
     def read(self, text: str, submit_dir: str, macros: Mapping[str, str],
@@ -310,10 +313,21 @@ class JobSpecCache:
             return read_job_spec(text, submit_dir, macros, append_macros, cluster=cluster)
         return self._cached(key, text, submit_dir, macros, append_macros, cluster)
 
-    def read_static(self, text: str, submit_dir: str, cluster: int) -> JobSpec:
-        """:meth:`read` for a text that refers to no macro (see
-        :meth:`refers_to_no_macro`) and a node without VARS: no macros to key on."""
-        return self._cached((text, submit_dir, ()), text, submit_dir, {}, {}, cluster)
+    def read_static(self, text: str, submit_dir: str, cluster: int) -> JobSpec | None:
+        """:meth:`read` for a node without VARS, or ``None`` when ``text`` refers
+        to a macro: a text that uses none gives every such node the same spec,
+        so no macros need to be built to look it up."""
+        spec = self._static.get((text, submit_dir))
+        if spec is None:
+            if self._text_names(text) != frozenset():
+                return None
+            spec = self._cached((text, submit_dir, ()), text, submit_dir, {}, {}, cluster)
+            if len(self._static) >= self.size:
+                self._static.pop(next(iter(self._static)))
+            self._static[(text, submit_dir)] = spec
+        else:
+            self.hits += 1
+        return spec
 
     def _cached(self, key: tuple, text: str, submit_dir: str, macros: Mapping[str, str],
                 append_macros: Mapping[str, str], cluster: int) -> JobSpec:
@@ -325,12 +339,7 @@ class JobSpecCache:
             self._cache[key] = cached
         else:
             self.hits += 1
-        return _copy_spec(cached)
-
-    def refers_to_no_macro(self, text: str) -> bool:
-        """Does ``text`` use no macro at all (so that, without VARS, every node
-        sharing it gets the same spec and the macros need not be built)?"""
-        return self._text_names(text) == frozenset()
+        return cached
 
     def _text_names(self, text: str) -> frozenset[str] | None:
         """The macro names a description references, ``None`` if it is never
@@ -384,16 +393,6 @@ def _referenced_names(text: str) -> frozenset[str] | None:
             return None
         names.add(name)
     return frozenset(names)
-
-
-def _copy_spec(spec: JobSpec) -> JobSpec:
-    """A copy whose procs the caller may change (argv, attributes)."""
-    procs = [ProcSpec(proc=p.proc, argv=list(p.argv), env=p.env, iwd=p.iwd, stdin=p.stdin,
-                      stdout=p.stdout, stderr=p.stderr, attributes=dict(p.attributes))
-             for p in spec.procs]
-    return JobSpec(universe=spec.universe, executable=spec.executable,
-                   request_cpus=spec.request_cpus, request_memory_mb=spec.request_memory_mb,
-                   log=spec.log, procs=procs, periodic_remove=spec.periodic_remove)
 
 
 def universe_number(universe: str) -> int:

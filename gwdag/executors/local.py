@@ -146,7 +146,7 @@ class _Proc:
     spec: ProcSpec
     popen: _Started | subprocess.Popen[bytes] | None = None
     pidfd: int = -1
-    files: list = field(default_factory=list)
+    files: tuple = ()  # its open stdin/stdout/stderr files while it starts
     exit_code: int | None = None
     signal: int | None = None
     removed: bool = False
@@ -289,10 +289,13 @@ class LocalExecutor:
         self._noop_subproc = 0
         self._removal_done = False
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
+        self._reaped: list[tuple[_NodeRun, _Proc, Usage]] = []  # exited 0, not yet bookkept
         self.scratch_root = ""
+        self._stamp = _now_prefix()  # the time stamp of dagman.out lines (see _tick)
         self._devnull_fd = -1
+        self._null_fds: tuple[int, int, int] = (-1, -1, -1)
         self._null_actions: list[tuple[int, int, int]] = []
-        self._cwd_now: str | None = None
+        self._cwd_now = ""
         self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
         self._pid = str(os.getpid())
         self._free_scratch: list[str] = []
@@ -303,9 +306,14 @@ class LocalExecutor:
     # -- artifacts -------------------------------------------------------------------
     def _out(self, line: str) -> None:
         # Flushed before every wait, not per line: a status block is seven lines.
-        self._dagman_out.write(_now_prefix() + line + "\n")
+        self._dagman_out.write(self._stamp + line + "\n")
         if self.echo is not None:
             self.echo(line)
+
+    def _tick(self) -> None:
+        """Take the time for the lines written next: once per turn of the loop
+        (and at the steps outside it), not per line — four lines per job."""
+        self._stamp = _now_prefix()
 
     def _jobstate(self, node: str, event: str, condor_id: str, nr: _NodeRun | None) -> None:
         if self._jobstate_log is None:
@@ -425,16 +433,19 @@ class LocalExecutor:
     def _setup(self) -> int | None:
         """Load the DAG and prepare the artifacts; an exit code when it cannot run."""
         base = self.dag_file
+        self._tick()
         self._dagman_out = open(base + ".dagman.out", "a", encoding="utf-8")
         self._jobstate_log = None
         self._tag_cache: dict[str, dict[str, str]] = {}
-        self._static_ads: dict[tuple, str] = {}
+        self._static_ads: dict[tuple, tuple[str, bool]] = {}   # by what decides them
+        self._ads_by_spec: dict[ProcSpec, tuple[str, bool]] = {}  # the same, by spec
         self._executables: set[str] = set()
         self._out("******************************************************")
         self._out("** condor_scheduniv_exec.0.0 (CONDOR_DAGMAN) STARTING UP")
         self._out(f"** gwdag local executor, pid {os.getpid()}")
         self._out("******************************************************")
         result = load_dag(self.dag_file, cwd=self.cwd)
+        self._tick()
         if result.errors:
             for issue in result.errors:
                 self._out(f"ERROR: {issue.message}")
@@ -489,6 +500,7 @@ class LocalExecutor:
         self.nodes_log = EventLogWriter(base + ".nodes.log", truncate=True, buffered=True)
         self.scratch_root = tempfile.mkdtemp(prefix="gwdag-run-")
         _close_on_exec_above_stderr()
+        self._open_null()
         self._out(f"Dag contains {len(self.runs)} total nodes")
         return None
 
@@ -651,7 +663,7 @@ class LocalExecutor:
             if debug:
                 debug.close()
         nr.script = popen
-        self._watch(popen.pid, ("script", nr.node.name, kind, popen))
+        self._watch(popen.pid, ("script", nr, kind, popen))
 
     def _script_exited(self, nr: _NodeRun, kind: str, popen: subprocess.Popen[bytes],
                        status: int) -> None:
@@ -754,13 +766,14 @@ class LocalExecutor:
                                                                               0) + 1
         self._out(f"Submitting HTCondor Node {node.name} job(s)...")
         user_log = EventLogWriter(job.log) if job.log else None
-        nr.procs = [_Proc(spec) for spec in job.procs]
+        nr.procs = list(map(_Proc, job.procs))
         nr.procs_left = len(nr.procs)
         for proc in nr.procs:
             self.nodes_log.submit(cluster, proc.spec.proc, node.name)
             if user_log:
                 user_log.submit(cluster, proc.spec.proc, node.name)
-            self._jobstate(node.name, "SUBMIT", f"{cluster}.{proc.spec.proc}", nr)
+            if self._jobstate_log is not None:
+                self._jobstate(node.name, "SUBMIT", f"{cluster}.{proc.spec.proc}", nr)
             self.jobs_submitted += 1
             self.idle.append((nr, proc))
         if user_log:
@@ -778,10 +791,11 @@ class LocalExecutor:
                     "getenv = true\nqueue\n")
         else:
             text = self._description_text(node)
-        if not node.vars and self._spec_cache.refers_to_no_macro(text):
-            # DAGMan's macros (JOB, RETRY, ...) cannot change this job: skip them.
-            return self._resolve_executables(self._spec_cache.read_static(text, submit_dir,
-                                                                          cluster))
+        if not node.vars:
+            # A text without macros: DAGMan's (JOB, RETRY, ...) cannot change the job.
+            job = self._spec_cache.read_static(text, submit_dir, cluster)
+            if job is not None:
+                return self._resolve_executables(job)
         parents = list(dag.parents.get(node.name, {}))
         macros = {"JOB": node.name, "RETRY": str(nr.retries),
                   "DAG_STATUS": str(int(self.dag_status)),
@@ -798,6 +812,8 @@ class LocalExecutor:
         return self._resolve_executables(job)
 
     def _resolve_executables(self, job: JobSpec) -> JobSpec:
+        # (the one change made to a shared spec: every job sharing it would find
+        # the same program on PATH)
         for proc in job.procs:
             # (an executable seen once is not looked for again: one removed later
             # fails to start, and the job is held as it would be then)
@@ -843,26 +859,27 @@ class LocalExecutor:
         return text
 
     def _start_idle(self) -> None:
-        options = self.options
-        while self.idle:
-            nr, proc = self.idle[0]
+        """Start idle procs in order while they fit in ``--cpus``/``--memory``
+        (one always starts when nothing runs, however much it asks for)."""
+        idle = self.idle
+        cpus, memory = self.options.cpus, self.options.memory_mb
+        submitted = NodeStatus.SUBMITTED
+        while idle:
+            nr, proc = idle[0]
             job = nr.job
-            if job is None or nr.status is not NodeStatus.SUBMITTED:
-                self.idle.popleft()
+            if job is None or nr.status is not submitted:
+                idle.popleft()
                 continue
-            cpus, memory = job.request_cpus, job.request_memory_mb
-            busy = self.cpus_used > 0 or self.memory_used > 0
-            if busy and (self.cpus_used + cpus > options.cpus
-                         or (options.memory_mb and self.memory_used + memory
-                             > options.memory_mb)):
+            if (self.cpus_used or self.memory_used) and (
+                    self.cpus_used + job.request_cpus > cpus
+                    or (memory and self.memory_used + job.request_memory_mb > memory)):
                 return
-            self.idle.popleft()
+            idle.popleft()
             self._start_proc(nr, proc)
 
     def _start_proc(self, nr: _NodeRun, proc: _Proc) -> None:
         job = nr.job
         spec = proc.spec
-        node = nr.node
         # an emptied directory of a finished job, else a new one (no mkdir/rmdir
         # pair per job: on ext4 they cost as much as the fork itself)
         scratch = self._free_scratch.pop() if self._free_scratch else \
@@ -870,51 +887,55 @@ class LocalExecutor:
         proc.scratch = scratch
         ad_path = scratch + "/.job.ad"   # scratch: an absolute path from mkdtemp
         _overwrite(ad_path, self._job_ad(nr, proc).encode())
-        env = dict(spec.env)
-        env.update({"_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch,
-                    "OMP_NUM_THREADS": str(job.request_cpus),
-                    "_CONDOR_JOB_IWD": spec.iwd})
+        env = {**spec.env, "_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch,
+               "OMP_NUM_THREADS": str(job.request_cpus), "_CONDOR_JOB_IWD": spec.iwd}
         try:
-            stdin = open(spec.stdin, "rb") if spec.stdin else None
-            stdout = open(spec.stdout, "wb") if spec.stdout else None
-            if spec.stderr and spec.stderr == spec.stdout:
-                stderr = stdout
+            if spec.stdin is None and spec.stdout is None and spec.stderr is None:
+                popen = self._spawn(spec.argv, spec.iwd, env, None)
             else:
-                stderr = open(spec.stderr, "wb") if spec.stderr else None
-            proc.files = [f for f in (stdin, stdout, stderr) if f is not None]
-            popen = self._spawn(spec.argv, spec.iwd, env, (stdin, stdout, stderr))
+                proc.files = _open_streams(spec)
+                popen = self._spawn(spec.argv, spec.iwd, env, proc.files)
         except OSError as exc:
-            for handle in proc.files:
-                handle.close()
-            proc.files = []
-            reason = f"Failed to execute '{spec.argv[0]}': {exc.strerror or exc}"
-            self._out(f"Node {node.name} job proc ({nr.cluster}.{spec.proc}.0) held: {reason}")
-            self.nodes_log.held(nr.cluster, spec.proc, reason, 6, exc.errno or 0)
-            self.nodes_log.aborted(nr.cluster, spec.proc, "removed: the job could not start")
-            proc.removed = True
-            proc.exit_code = None
-            self._proc_finished(nr, proc)
+            self._not_started(nr, proc, exc)
             return
-        for handle in proc.files:
-            handle.close()
-        proc.files = []
+        if proc.files:
+            for handle in proc.files:
+                if handle is not None:
+                    handle.close()
+            proc.files = ()
         proc.popen = popen
         self.cpus_used += job.request_cpus
         self.memory_used += job.request_memory_mb
         self.nodes_log.execute(nr.cluster, spec.proc)
-        self._jobstate(node.name, "EXECUTE", f"{nr.cluster}.{spec.proc}", nr)
-        self._watch(popen.pid, ("proc", node.name, proc, popen))
+        if self._jobstate_log is not None:
+            self._jobstate(nr.node.name, "EXECUTE", f"{nr.cluster}.{spec.proc}", nr)
+        self._watch(popen.pid, ("proc", nr, proc, popen))
         if job.periodic_remove and _evaluates_true(job.periodic_remove, ad_path):
             # The schedd would remove it at its first periodic check once running.
-            self._out(f"Node {node.name} job proc ({nr.cluster}.{spec.proc}.0) removed: "
+            self._out(f"Node {nr.node.name} job proc ({nr.cluster}.{spec.proc}.0) removed: "
                       f"periodic_remove ({job.periodic_remove}) is true")
             proc.removed = True
             _kill_group(popen.pid)
 
+    def _not_started(self, nr: _NodeRun, proc: _Proc, exc: OSError) -> None:
+        """A proc whose streams or program could not be opened: held, then removed."""
+        for handle in proc.files:
+            if handle is not None:
+                handle.close()
+        proc.files = ()
+        spec = proc.spec
+        reason = f"Failed to execute '{spec.argv[0]}': {exc.strerror or exc}"
+        self._out(f"Node {nr.node.name} job proc ({nr.cluster}.{spec.proc}.0) held: {reason}")
+        self.nodes_log.held(nr.cluster, spec.proc, reason, 6, exc.errno or 0)
+        self.nodes_log.aborted(nr.cluster, spec.proc, "removed: the job could not start")
+        proc.removed = True
+        proc.exit_code = None
+        self._proc_finished(nr, proc)
+
     def _spawn(self, argv: list[str], cwd: str, env: dict[str, str],
-               files: tuple) -> _Started | subprocess.Popen[bytes]:
-        """Start a job in its own session with ``files`` (``None``: /dev/null) as
-        its standard streams.
+               files: tuple | None) -> _Started | subprocess.Popen[bytes]:
+        """Start a job in its own session with ``files`` as its standard streams
+        (``None`` for all three or for one of them: /dev/null).
 
         ``os.posix_spawn`` when the job runs in this process's directory: it
         spares the parent Popen's Python-side work (its error pipe and the
@@ -922,15 +943,15 @@ class LocalExecutor:
         DAG's jobs are short.  Elsewhere (posix_spawn cannot change directory)
         Popen, which closes every other descriptor too.
         """
-        if files == (None, None, None):   # the common case: actions built once
-            fds = [self._devnull()] * 3
+        if files is None:   # the common case: actions built once
+            fds = self._null_fds
             actions = self._null_actions
         else:
-            fds = [f.fileno() if f is not None else self._devnull() for f in files]
+            fds = [f.fileno() if f is not None else self._null_fds[0] for f in files]
             actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
         # (a stream already on its target descriptor would keep its close-on-exec
         # flag through a same-descriptor dup2: Popen handles that case)
-        if cwd == self._process_cwd() and min(fds) > 2:
+        if cwd == self._cwd_now and min(fds) > 2:
             try:
                 pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
                                      setsigdef=_RESET_SIGNALS)
@@ -942,22 +963,17 @@ class LocalExecutor:
         return subprocess.Popen(argv, cwd=cwd, env=env, stdin=fds[0], stdout=fds[1],
                                 stderr=fds[2], start_new_session=True)
 
-    def _devnull(self) -> int:
-        """/dev/null, opened once; ``_null_actions`` make it a job's three streams."""
-        if self._devnull_fd < 0:
-            self._devnull_fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
-            self._null_actions = [(os.POSIX_SPAWN_DUP2, self._devnull_fd, target)
-                                  for target in range(3)]
-        return self._devnull_fd
-
-    def _process_cwd(self) -> str:
-        """This process's directory, read once: the executor never changes it."""
-        if self._cwd_now is None:
-            try:
-                self._cwd_now = os.getcwd()
-            except OSError:
-                self._cwd_now = ""
-        return self._cwd_now
+    def _open_null(self) -> None:
+        """/dev/null, opened once per run: the streams a job has no file for."""
+        fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+        self._devnull_fd = fd
+        self._null_fds = (fd, fd, fd)
+        self._null_actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target in range(3)]
+        try:
+            # (read once: the executor never changes directory)
+            self._cwd_now = os.getcwd()
+        except OSError:
+            self._cwd_now = ""
 
     def _job_ad(self, nr: _NodeRun, proc: _Proc) -> str:
         """The job's ClassAd (old syntax), as the starter writes ``.job.ad``.
@@ -966,14 +982,44 @@ class LocalExecutor:
         distinct description; only the five that differ per job are printed for
         each (jobs of one layer share a description: this halves the cost).
         """
+        spec = proc.spec
+        static = self._ads_by_spec.get(spec)   # (specs are shared: see JobSpecCache)
+        if static is None:
+            static = self._static_ad(nr.job, spec)
+            if len(self._ads_by_spec) >= 1024:
+                self._ads_by_spec.pop(next(iter(self._ads_by_spec)))
+            self._ads_by_spec[spec] = static
+        text, plain_attributes = static
+        name = nr.node.name
+        parents = ",".join(self.dag.parents.get(name, ()))
+        if plain_attributes and _PLAIN_STRING.fullmatch(name) and \
+                _PLAIN_STRING.fullmatch(parents):
+            # What printOld gives, in its order, without building a ClassAd per job.
+            return (f"QDate = {int(time.time())}\nProcId = {spec.proc}\n"
+                    f"ClusterId = {nr.cluster}\nDAGNodeName = \"{name}\"\n"
+                    f"DAGParentNodeNames = \"{parents}\"\n{text}")
         import classad2
 
-        job = nr.job
-        spec = proc.spec
+        ad = classad2.ClassAd()
+        ad["ClusterId"] = nr.cluster
+        ad["ProcId"] = spec.proc
+        ad["DAGNodeName"] = name
+        ad["DAGParentNodeNames"] = parents
+        ad["QDate"] = int(time.time())
+        for attribute in spec.attributes:
+            if attribute in ad:   # a +attribute of the description wins (ClassAd
+                del ad[attribute]  # names are case-insensitive, as `in` is here)
+        return ad.printOld() + text
+
+    def _static_ad(self, job: JobSpec, spec: ProcSpec) -> tuple[str, bool]:
+        """The part of a job ad its description decides (printed by classad2),
+        and whether none of its own attributes is one set per job."""
         key = (job.request_cpus, job.request_memory_mb, job.universe, spec.iwd,
                tuple(spec.argv), tuple(spec.attributes.items()))
         static = self._static_ads.get(key)
         if static is None:
+            import classad2
+
             ad = classad2.ClassAd()
             ad["DAGManJobId"] = os.getpid()
             ad["RequestCpus"] = job.request_cpus
@@ -989,35 +1035,20 @@ class LocalExecutor:
                     ad[name] = classad2.ExprTree(value)
                 except Exception:  # not an expression: keep the text
                     ad[name] = value
-            static = self._static_ads[key] = ad.printOld()
-        name = nr.node.name
-        parents = ",".join(self.dag.parents.get(name, {}))
-        if (_PLAIN_STRING.fullmatch(name) and _PLAIN_STRING.fullmatch(parents)
-                and not _DYNAMIC_ATTRIBUTES.intersection(a.lower() for a in spec.attributes)):
-            # What printOld gives, in its order, without building a ClassAd per job.
-            return (f"QDate = {int(time.time())}\nProcId = {spec.proc}\n"
-                    f"ClusterId = {nr.cluster}\nDAGNodeName = \"{name}\"\n"
-                    f"DAGParentNodeNames = \"{parents}\"\n{static}")
-        ad = classad2.ClassAd()
-        ad["ClusterId"] = nr.cluster
-        ad["ProcId"] = spec.proc
-        ad["DAGNodeName"] = name
-        ad["DAGParentNodeNames"] = parents
-        ad["QDate"] = int(time.time())
-        for attribute in spec.attributes:
-            if attribute in ad:   # a +attribute of the description wins (ClassAd
-                del ad[attribute]  # names are case-insensitive, as `in` is here)
-        return ad.printOld() + static
+            plain = not _DYNAMIC_ATTRIBUTES.intersection(a.lower() for a in spec.attributes)
+            static = self._static_ads[key] = (ad.printOld(), plain)
+        return static
 
     def _proc_exited(self, nr: _NodeRun, proc: _Proc, status: int, usage: Usage) -> None:
         job = nr.job
-        code, sig = _signal_exit(status)
+        code, sig = (0, None) if status == 0 else _signal_exit(status)
         proc.popen.returncode = -sig if sig is not None else code
         proc.exit_code, proc.signal = code, sig
         spec = proc.spec
         if proc.removed:
             self.nodes_log.aborted(nr.cluster, spec.proc, "via gwdag (DAG removed or aborted)")
-            self._jobstate(nr.node.name, "JOB_ABORTED", f"{nr.cluster}.{spec.proc}", nr)
+            if self._jobstate_log is not None:
+                self._jobstate(nr.node.name, "JOB_ABORTED", f"{nr.cluster}.{spec.proc}", nr)
         else:
             self.nodes_log.terminated(nr.cluster, spec.proc, return_value=code, signal=sig,
                                       usage=usage)
@@ -1025,7 +1056,8 @@ class LocalExecutor:
                 with EventLogWriter(job.log) as user_log:
                     user_log.terminated(nr.cluster, spec.proc, return_value=code, signal=sig,
                                         usage=usage)
-            self._jobstate(nr.node.name, "JOB_TERMINATED", f"{nr.cluster}.{spec.proc}", nr)
+            if self._jobstate_log is not None:
+                self._jobstate(nr.node.name, "JOB_TERMINATED", f"{nr.cluster}.{spec.proc}", nr)
         if sig is None and code == 0 and not proc.removed:
             self._out(f"Node {nr.node.name} job proc ({nr.cluster}.{spec.proc}.0) "
                       "completed successfully.")
@@ -1042,14 +1074,15 @@ class LocalExecutor:
         # ext4 unlinking or truncating a freshly written file flushes it (~0.3 ms).
         try:
             with os.scandir(scratch) as entries:
-                left = [e for e in entries if e.name != ".job.ad"
-                        or not e.is_file(follow_symlinks=False)]
+                for entry in entries:
+                    if entry.name != ".job.ad" or not entry.is_file(follow_symlinks=False):
+                        break
+                else:
+                    self._free_scratch.append(scratch)
+                    return
         except OSError:
-            left = [None]
-        if not left:
-            self._free_scratch.append(scratch)
-        else:
-            _rmtree(scratch)
+            pass
+        _rmtree(scratch)
 
     def _proc_finished(self, nr: _NodeRun, proc: _Proc) -> None:
         if proc.scratch:
@@ -1099,9 +1132,10 @@ class LocalExecutor:
 
     def _job_finished(self, nr: _NodeRun) -> None:
         self._out(f"Node {nr.node.name} job completed")
-        value = nr.job_return or 0
-        self._jobstate(nr.node.name, "JOB_SUCCESS" if value == 0 else "JOB_FAILURE", str(value),
-                       nr)
+        if self._jobstate_log is not None:
+            value = nr.job_return or 0
+            self._jobstate(nr.node.name, "JOB_SUCCESS" if value == 0 else "JOB_FAILURE",
+                           str(value), nr)
         self._after_job(nr)
 
     def _after_job(self, nr: _NodeRun) -> None:
@@ -1113,7 +1147,7 @@ class LocalExecutor:
         value = nr.job_return or 0
         if value == 0:
             nr.retval = 0
-            if self._check_abort(nr, 0):
+            if nr.node.abort_dag_on is not None and self._check_abort(nr, 0):
                 nr.status = NodeStatus.DONE
                 return
             self._node_succeeded(nr)
@@ -1165,6 +1199,7 @@ class LocalExecutor:
 
     def _remove_everything(self) -> None:
         """Remove every running job (whole process groups) and running script."""
+        self._finish_reaped()   # (jobs already reaped are not running)
         self.ready.clear()
         self.pre_queue.clear()
         for nr in self.runs.values():
@@ -1214,35 +1249,59 @@ class LocalExecutor:
             self._polled.append((pid, data))
 
     def _reap(self, pid: int, data: tuple) -> bool:
+        """Reap ``pid`` if it exited (``False``: still running).  A job that
+        exited 0 refills its slot at once and its bookkeeping waits in
+        ``_reaped`` (see :meth:`_wait`); anything else is handled here, after
+        the bookkeeping waiting there."""
         try:
             wpid, status, rusage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
             return True
         if wpid == 0:
             return False
-        kind = data[0]
-        nr = self.runs[data[1]]
-        if kind == "proc":
-            usage = Usage(rusage.ru_utime, rusage.ru_stime)
+        nr = data[1]
+        if data[0] == "proc":
             job = nr.job
             self.cpus_used -= job.request_cpus
             self.memory_used -= job.request_memory_mb
+            usage = Usage(rusage.ru_utime, rusage.ru_stime)
             if (status == 0 and nr.node.abort_dag_on is None and not self.removed
                     and not self.aborted):
                 # Refill the freed slot before the bookkeeping of the finished job:
                 # a successful exit changes nothing for the jobs already waiting.
+                data[3].returncode = 0   # reaped: never to be signalled again
                 self._start_idle()
+                self._reaped.append((nr, data[2], usage))
+                return True
+            self._finish_reaped()
             self._proc_exited(nr, data[2], status, usage)
         else:
+            self._finish_reaped()
             self._script_exited(nr, data[2], data[3], status)
         return True
 
+    def _finish_reaped(self) -> None:
+        """The bookkeeping of the jobs :meth:`_reap` deferred (exit status 0),
+        in the order they were reaped."""
+        reaped = self._reaped
+        while reaped:
+            nr, proc, usage = reaped.pop(0)
+            self._proc_exited(nr, proc, 0, usage)
+
     def _wait(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds for children to exit, then handle them.
+
+        Every job that exited 0 gets its slot refilled before the bookkeeping of
+        any of them: when two jobs end together, the second slot does not stay
+        empty while the first job's events are written and its children made
+        ready."""
         self._dagman_out.flush()
         self.nodes_log.flush()
         if self._polled:  # pragma: no cover
             timeout = 0.005 if timeout is None else min(timeout, 0.005)
-        for fd, watched in self.watcher.select(timeout):
+        ready = self.watcher.select(timeout)
+        self._tick()
+        for fd, watched in ready:
             if fd == self._wake_r:
                 try:
                     os.read(self._wake_r, 512)
@@ -1258,6 +1317,7 @@ class LocalExecutor:
             if not self._reap(pid, data):
                 still.append((pid, data))
         self._polled[:] = still
+        self._finish_reaped()
 
     def _busy(self) -> bool:
         """Is anything non-service still running or waiting to run?"""
@@ -1328,6 +1388,7 @@ class LocalExecutor:
             self.pre_queue.clear()
 
     def _loop(self) -> None:
+        self._tick()   # and again after every wait
         while True:
             now = time.monotonic()
             if self.removed and not self._removal_done and not self.final_started:
@@ -1607,6 +1668,27 @@ def _settle_scheduler(seconds: float) -> None:
         time.sleep(seconds)
         for _ in range(4):
             time.sleep(0.001)
+
+
+def _open_streams(spec: ProcSpec) -> tuple:
+    """A proc's (stdin, stdout, stderr) files, ``None`` for a stream it has no
+    file for; none left open when one cannot be opened."""
+    stdin = stdout = stderr = None
+    try:
+        if spec.stdin:
+            stdin = open(spec.stdin, "rb")
+        if spec.stdout:
+            stdout = open(spec.stdout, "wb")
+        if spec.stderr and spec.stderr == spec.stdout:
+            stderr = stdout
+        elif spec.stderr:
+            stderr = open(spec.stderr, "wb")
+    except OSError:
+        for handle in (stdin, stdout, stderr):
+            if handle is not None:
+                handle.close()
+        raise
+    return stdin, stdout, stderr
 
 
 def _overwrite(path: str, data: bytes) -> None:
