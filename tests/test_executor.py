@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from gwdag.dagman.progress import dag_progress
 from gwdag.dagman.states import DagStatus, NodeStatus
 from gwdag.dagman.status_file import read_status_file
 from gwdag.executors.jobspec import JobSpecError, parse_environment, read_job_spec, split_arguments
-from gwdag.executors.local import SETTLE_MIN_JOBS, RunOptions, run_dag
+from gwdag.executors.local import SETTLE_MIN_JOBS, RunOptions, _settle_scheduler, run_dag
 
 from .conftest import FIXTURES, require_corpus
 
@@ -287,6 +288,24 @@ def test_settle_pause_only_before_large_dags(dagdir: Path) -> None:
     assert large.exit_code == 0
     assert (large.duration >= 0.8) == (len(os.sched_getaffinity(0)) > 1)
     assert set(large.nodes.values()) == {NodeStatus.DONE}
+
+
+def test_settle_runs_its_helper_work_in_another_thread_during_the_pause() -> None:
+    """What the first job needs anyway (importing the submit parser) is done by
+    a thread while the dispatching thread pauses, not after the pause."""
+    seen: list[tuple[str, float]] = []
+    start = time.monotonic()
+    _settle_scheduler(0.2, meanwhile=lambda: seen.append(
+        (threading.current_thread().name, time.monotonic() - start)))
+    elapsed = time.monotonic() - start
+    if len(os.sched_getaffinity(0)) > 1:
+        assert [name for name, _ in seen] == ["gwdag-settle"]
+        assert seen[0][1] < 0.15 and elapsed >= 0.2   # ran early in the pause
+    else:
+        assert seen == [] and elapsed < 0.1           # one CPU: no pause at all
+    seen.clear()
+    _settle_scheduler(0, meanwhile=lambda: seen.append(("called", 0.0)))
+    assert seen == []
 
 
 def test_bad_universe_and_missing_submit_fail_the_node(dagdir: Path) -> None:

@@ -1505,7 +1505,7 @@ class LocalExecutor:
         jobs = sum(1 for nr in self.runs.values()
                    if nr.node.kind is not NodeKind.FINAL and not nr.node.noop)
         if jobs >= SETTLE_MIN_JOBS:
-            _settle_scheduler(self.options.settle)
+            _settle_scheduler(self.options.settle, meanwhile=_import_submit_parser)
         self._loop()
         if self.removed:
             self._remove_everything()
@@ -1647,9 +1647,11 @@ def _close_on_exec_above_stderr() -> None:
                 pass  # the listing's own descriptor, closed by now
 
 
-def _settle_scheduler(seconds: float) -> None:
+def _settle_scheduler(seconds: float, meanwhile: Callable[[], None] | None = None) -> None:
     """Pause ``seconds`` (then four 1 ms sleeps) before a DAG's first job, so that
-    Linux stops counting this process as one that fills its CPU.
+    Linux stops counting this process as one that fills its CPU; ``meanwhile``
+    runs in a thread during the pause (work the first job needs anyway: the
+    scheduler tracks each thread's utilization apart, and the pause hides it).
 
     Start-up (imports, parsing the DAG) keeps the process on a CPU for 0.1-0.3 s
     and leaves the scheduler's estimate of its utilization (``se.avg.util_est``,
@@ -1665,9 +1667,24 @@ def _settle_scheduler(seconds: float) -> None:
     """
     # (with one usable CPU there is no other CPU to be placed on)
     if seconds > 0 and sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1:
+        helper = None
+        if meanwhile is not None:
+            helper = threading.Thread(target=meanwhile, name="gwdag-settle", daemon=True)
+            helper.start()
         time.sleep(seconds)
+        if helper is not None:
+            helper.join()
         for _ in range(4):
             time.sleep(0.001)
+
+
+def _import_submit_parser() -> None:
+    """Import HTCondor's bindings, which the first job's submit description
+    needs (~25 ms); an import error is left for that read to report."""
+    try:
+        import htcondor2  # noqa: F401
+    except ImportError:
+        pass
 
 
 def _open_streams(spec: ProcSpec) -> tuple:
