@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 
 import click
 
@@ -71,9 +72,8 @@ def run(dag: str, max_jobs: int, max_idle: int, maxpre: int, maxpost: int, cpus:
         result = run_dag(dag, options, log=echo)
     except DagAlreadyRunning as exc:
         raise click.ClickException(str(exc)) from None
-    counts: dict[str, int] = {}
-    for state in result.nodes.values():
-        counts[state.name] = counts.get(state.name, 0) + 1
+    # (counted first: one enum .name lookup per state instead of one per node)
+    counts = {state.name: n for state, n in Counter(result.nodes.values()).items()}
     if as_json:
         click.echo(json.dumps({
             "schema_version": 1, "dag": dag, "exit_code": result.exit_code,
