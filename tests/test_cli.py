@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,22 @@ def test_config_errors_are_one_line(tmp_path: Path, content: str, message: str):
 def test_config_missing_explicit_file(tmp_path: Path):
     code, out = run("--config", str(tmp_path / "none.toml"), "config", "show")
     assert code == 1 and "does not exist" in out
+
+
+@pytest.mark.parametrize("body, code, out, err", [
+    ("print('done')", 0, "done\natexit ran\n", ""),            # buffered output kept
+    ("sys.exit(3)", 3, "atexit ran\n", ""),
+    ("sys.exit('no such DAG')", 1, "atexit ran\n", "no such DAG\n"),
+])
+def test_exit_without_teardown_keeps_exit_codes_output_and_atexit(body, code, out, err):
+    """``gwdag dag run`` ends its process without the interpreter's teardown:
+    exit codes, sys.exit messages, buffered output and atexit handlers are
+    what a normal exit gives."""
+    program = ("import atexit, sys\n"
+               "from gwdag.__main__ import _exit_without_teardown\n"
+               "atexit.register(lambda: print('atexit ran'))\n"
+               f"_exit_without_teardown(lambda: {body})\n"
+               "print('not reached')\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (code, out, err)
