@@ -11,7 +11,6 @@ from collections import Counter
 
 import click
 
-from ..dagman.progress import dag_progress
 from ..dagman.states import NodeStatus
 from ..executors.jobspec import JobSpecError, read_job_spec
 from ..executors.local import DagAlreadyRunning, RunOptions, run_dag, running_pid
@@ -148,6 +147,9 @@ def _stderr_tails(dag_file: str, cwd: str, node_names: list[str], lines: int = 5
 def status(dag: str, as_json: bool, watch: bool, usedagdir: bool) -> None:
     """Node counts and per-node states of DAG from its artifacts (also for DAGs real
     DAGMan ran): retries, failed nodes with exit codes and the tail of their stderr."""
+    # (imported here: 'dag run', which shares this module, does not need it)
+    from ..dagman.progress import dag_progress
+
     cwd = os.path.dirname(os.path.abspath(dag)) if usedagdir else os.getcwd()
     while True:
         pid = running_pid(os.path.abspath(dag))

@@ -132,25 +132,30 @@ _RESET_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ")
                        if hasattr(signal, name))
 
 
-@dataclass(slots=True)
 class _Started:
     """A job started with posix_spawn: its pid, and its return code once reaped
     (negative: killed by that signal) — the part of Popen the executor uses."""
 
-    pid: int
-    returncode: int | None = None
+    __slots__ = ("pid", "returncode")
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
 
 
-@dataclass
 class _Proc:
-    spec: ProcSpec
+    """One proc of a node's job.  Plain class attributes are the defaults: one
+    is made per job, and only what differs from them is set on it."""
+
     popen: _Started | subprocess.Popen[bytes] | None = None
-    pidfd: int = -1
     files: tuple = ()  # its open stdin/stdout/stderr files while it starts
     exit_code: int | None = None
     signal: int | None = None
-    removed: bool = False
-    scratch: str = ""
+    removed = False
+    scratch = ""
+
+    def __init__(self, spec: ProcSpec) -> None:
+        self.spec = spec
 
 
 class _NodeRun:
