@@ -298,7 +298,6 @@ class LocalExecutor:
         self._noop_subproc = 0
         self._removal_done = False
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
-        self._reaped: list[tuple[_NodeRun, _Proc, Usage]] = []  # exited 0, not yet bookkept
         self.scratch_root = ""
         self._stamp = _now_prefix()  # the time stamp of dagman.out lines (see _tick)
         self._devnull_fd = -1
@@ -1213,7 +1212,6 @@ class LocalExecutor:
 
     def _remove_everything(self) -> None:
         """Remove every running job (whole process groups) and running script."""
-        self._finish_reaped()   # (jobs already reaped are not running)
         self.ready.clear()
         self.pre_queue.clear()
         for nr in self.runs.values():
@@ -1263,10 +1261,6 @@ class LocalExecutor:
             self._polled.append((pid, data))
 
     def _reap(self, pid: int, data: tuple) -> bool:
-        """Reap ``pid`` if it exited (``False``: still running).  A job that
-        exited 0 refills its slot at once and its bookkeeping waits in
-        ``_reaped`` (see :meth:`_wait`); anything else is handled here, after
-        the bookkeeping waiting there."""
         try:
             wpid, status, rusage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
@@ -1275,40 +1269,21 @@ class LocalExecutor:
             return False
         nr = data[1]
         if data[0] == "proc":
+            usage = Usage(rusage.ru_utime, rusage.ru_stime)
             job = nr.job
             self.cpus_used -= job.request_cpus
             self.memory_used -= job.request_memory_mb
-            usage = Usage(rusage.ru_utime, rusage.ru_stime)
             if (status == 0 and nr.node.abort_dag_on is None and not self.removed
                     and not self.aborted):
                 # Refill the freed slot before the bookkeeping of the finished job:
                 # a successful exit changes nothing for the jobs already waiting.
-                data[3].returncode = 0   # reaped: never to be signalled again
                 self._start_idle()
-                self._reaped.append((nr, data[2], usage))
-                return True
-            self._finish_reaped()
             self._proc_exited(nr, data[2], status, usage)
         else:
-            self._finish_reaped()
             self._script_exited(nr, data[2], data[3], status)
         return True
 
-    def _finish_reaped(self) -> None:
-        """The bookkeeping of the jobs :meth:`_reap` deferred (exit status 0),
-        in the order they were reaped."""
-        reaped = self._reaped
-        while reaped:
-            nr, proc, usage = reaped.pop(0)
-            self._proc_exited(nr, proc, 0, usage)
-
     def _wait(self, timeout: float | None) -> None:
-        """Wait up to ``timeout`` seconds for children to exit, then handle them.
-
-        Every job that exited 0 gets its slot refilled before the bookkeeping of
-        any of them: when two jobs end together, the second slot does not stay
-        empty while the first job's events are written and its children made
-        ready."""
         self._dagman_out.flush()
         self.nodes_log.flush()
         if self._polled:  # pragma: no cover
@@ -1331,7 +1306,6 @@ class LocalExecutor:
             if not self._reap(pid, data):
                 still.append((pid, data))
         self._polled[:] = still
-        self._finish_reaped()
 
     def _busy(self) -> bool:
         """Is anything non-service still running or waiting to run?"""
