@@ -32,7 +32,9 @@ class JobSpecError(Exception):
 @dataclass(eq=False)
 class ProcSpec:
     """One process of a job (one ``queue`` item).  Specs from a
-    :class:`JobSpecCache` are shared by every job they describe: read only."""
+    :class:`JobSpecCache` are shared by every job they describe: read only.
+    Compared (and hashed) by identity: the executor keys what it derives from a
+    spec, such as the static part of its job ad, on the spec itself."""
 
     proc: int
     argv: list[str]
@@ -44,7 +46,7 @@ class ProcSpec:
     attributes: dict[str, str] = field(default_factory=dict)  # +Attr / My.Attr
 
 
-@dataclass(eq=False)
+@dataclass
 class JobSpec:
     """A node's job: one cluster of ``procs`` (shared when cached: read only)."""
 
