@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -219,6 +220,40 @@ def test_job_ads_written_fast_or_through_classad2_read_alike(dagdir: Path) -> No
     assert all(ad["ProcId"] == 0 and before <= ad["QDate"] <= time.time() + 1
                for ad in ads.values())
     assert (dagdir / "ad.A").read_text().startswith("QDate = ")   # the direct path
+
+
+def test_scratch_directories_are_reused_only_as_they_were_left(dagdir: Path) -> None:
+    """Scratch directories pass from job to job with the ad written over in
+    place; whatever a job does to its directory or its ad, the next job finds
+    its own complete ad and nothing else."""
+    import classad2
+
+    write(dagdir, "job.sh", 'cp "$_CONDOR_JOB_AD" "ad.$1"\n'
+          'ls -A "$_CONDOR_SCRATCH_DIR" > "ls.$1"\n'
+          'case $2 in\n'
+          '  grow) echo "Junk = 1" >> "$_CONDOR_JOB_AD" ;;\n'
+          '  shrink) : > "$_CONDOR_JOB_AD" ;;\n'
+          '  delete) rm "$_CONDOR_JOB_AD" ;;\n'
+          '  replace) rm "$_CONDOR_JOB_AD"; echo "X = 1" > "$_CONDOR_JOB_AD" ;;\n'
+          '  link) rm "$_CONDOR_JOB_AD"; ln -s /etc/hostname "$_CONDOR_JOB_AD" ;;\n'
+          '  extra) touch "$_CONDOR_SCRATCH_DIR/extra" ;;\n'
+          'esac\n')
+    write(dagdir, "job.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"job.sh $(JOB) $(mode)\"\nqueue\n")
+    modes = ["grow", "shrink", "delete", "replace", "link", "extra", "none", "none"]
+    names = [f"N{i}" for i in range(len(modes))]
+    lines = [f"JOB {n} job.sub\nVARS {n} mode=\"{m}\"\n" for n, m in zip(names, modes, strict=True)]
+    lines += [f"PARENT {a} CHILD {b}\n" for a, b in zip(names, names[1:], strict=False)]
+    write(dagdir, "d.dag", "".join(lines))
+    assert run(cpus=1).exit_code == 0
+    texts = [(dagdir / f"ad.{name}").read_text() for name in names]
+    ads = [classad2.parseOne(text, classad2.ParserType.Old) for text in texts]
+    for cluster, (name, text, ad) in enumerate(zip(names, texts, ads, strict=True), start=1):
+        assert (ad["DAGNodeName"], ad["ClusterId"]) == (name, cluster)
+        # no leftover of a longer ad: every line an attribute, the same ones
+        assert all(re.fullmatch(r"[A-Za-z_]\w* = .+", line) for line in text.splitlines())
+        assert set(ad.keys()) == set(ads[0].keys())
+        assert (dagdir / f"ls.{name}").read_text().split() == [".job.ad"]
 
 
 def test_a_post_script_sees_its_jobs_events_in_the_nodes_log(dagdir: Path) -> None:

@@ -143,6 +143,52 @@ class _Started:
         self.returncode: int | None = None
 
 
+class _Scratch:
+    """A job's scratch directory with its ``.job.ad`` kept open: a finished
+    job's directory is handed to the next job, whose ad is written over the
+    last one in place — one ``pwrite`` per job instead of open, write, truncate
+    and close (ext4 flushes a freshly written file that is unlinked or
+    truncated to nothing: ~0.3 ms)."""
+
+    __slots__ = ("path", "ad_fd", "ad_inode", "ad_size")
+
+    def __init__(self, root: str) -> None:
+        self.path = tempfile.mkdtemp(prefix="job-", dir=root)
+        self.ad_fd = os.open(self.path + "/.job.ad",
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        self.ad_inode = os.fstat(self.ad_fd).st_ino
+        self.ad_size = 0
+
+    def write_ad(self, data: bytes) -> None:
+        """Make ``data`` the whole content of the ad (truncated only when shorter
+        than the last one)."""
+        written = os.pwrite(self.ad_fd, data, 0)
+        while written < len(data):
+            written += os.pwrite(self.ad_fd, data[written:], written)
+        if len(data) < self.ad_size:
+            os.ftruncate(self.ad_fd, len(data))
+        self.ad_size = len(data)
+
+    def reusable(self) -> bool:
+        """Did the job leave its directory as it found it: its ad (the same
+        file, not a new one or a link, of the size written) and nothing else?"""
+        found = False
+        try:
+            with os.scandir(self.path) as entries:
+                for entry in entries:
+                    if (entry.name != ".job.ad" or entry.inode() != self.ad_inode
+                            or not entry.is_file(follow_symlinks=False)):
+                        return False
+                    found = True
+            return found and os.fstat(self.ad_fd).st_size == self.ad_size
+        except OSError:
+            return False
+
+    def remove(self) -> None:
+        os.close(self.ad_fd)
+        _rmtree(self.path)
+
+
 class _Proc:
     """One proc of a node's job.  Plain class attributes are the defaults: one
     is made per job, and only what differs from them is set on it."""
@@ -152,7 +198,7 @@ class _Proc:
     exit_code: int | None = None
     signal: int | None = None
     removed = False
-    scratch = ""
+    scratch: _Scratch | None = None
 
     def __init__(self, spec: ProcSpec) -> None:
         self.spec = spec
@@ -306,7 +352,7 @@ class LocalExecutor:
         self._cwd_now = ""
         self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
         self._pid = str(os.getpid())
-        self._free_scratch: list[str] = []
+        self._free_scratch: list[_Scratch] = []
         self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._submit_paths: dict[tuple[str, str], str] = {}  # (DIR, submit file) -> path
         self._spec_cache = JobSpecCache()
@@ -893,14 +939,14 @@ class LocalExecutor:
     def _start_proc(self, nr: _NodeRun, proc: _Proc) -> None:
         job = nr.job
         spec = proc.spec
-        # an emptied directory of a finished job, else a new one (no mkdir/rmdir
-        # pair per job: on ext4 they cost as much as the fork itself)
+        # a finished job's directory, else a new one (no mkdir/rmdir pair per job:
+        # on ext4 they cost as much as the fork itself)
         scratch = self._free_scratch.pop() if self._free_scratch else \
-            tempfile.mkdtemp(prefix="job-", dir=self.scratch_root)
+            _Scratch(self.scratch_root)
         proc.scratch = scratch
-        ad_path = scratch + "/.job.ad"   # scratch: an absolute path from mkdtemp
-        _overwrite(ad_path, self._job_ad(nr, proc).encode())
-        env = {**spec.env, "_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch,
+        scratch.write_ad(self._job_ad(nr, proc).encode())
+        ad_path = scratch.path + "/.job.ad"   # an absolute path from mkdtemp
+        env = {**spec.env, "_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch.path,
                "OMP_NUM_THREADS": str(job.request_cpus), "_CONDOR_JOB_IWD": spec.iwd}
         try:
             if spec.stdin is None and spec.stdout is None and spec.stderr is None:
@@ -1080,27 +1126,14 @@ class LocalExecutor:
                       f"with status {value}.")
         self._proc_finished(nr, proc)
 
-    def _recycle_scratch(self, scratch: str) -> None:
-        """Empty a finished job's scratch directory for the next job; one the
-        job filled with more than its ad is removed instead."""
-        # The ad stays: the next job's is written over it in place, because on
-        # ext4 unlinking or truncating a freshly written file flushes it (~0.3 ms).
-        try:
-            with os.scandir(scratch) as entries:
-                for entry in entries:
-                    if entry.name != ".job.ad" or not entry.is_file(follow_symlinks=False):
-                        break
-                else:
-                    self._free_scratch.append(scratch)
-                    return
-        except OSError:
-            pass
-        _rmtree(scratch)
-
     def _proc_finished(self, nr: _NodeRun, proc: _Proc) -> None:
-        if proc.scratch:
-            self._recycle_scratch(proc.scratch)
-            proc.scratch = ""
+        if proc.scratch is not None:
+            # (a directory the job filled or changed is removed, not reused)
+            if proc.scratch.reusable():
+                self._free_scratch.append(proc.scratch)
+            else:
+                proc.scratch.remove()
+            proc.scratch = None
         nr.procs_left -= 1
         failed = proc.removed or proc.signal is not None or (proc.exit_code or 0) != 0
         if failed and nr.job_return is None:
@@ -1587,6 +1620,9 @@ class LocalExecutor:
             os.close(self._devnull_fd)
             self._devnull_fd = -1
             self._null_actions = []
+        for scratch in self._free_scratch:
+            os.close(scratch.ad_fd)
+        self._free_scratch = []
         if self.scratch_root:
             _rmtree(self.scratch_root)
         try:
@@ -1693,23 +1729,6 @@ def _open_streams(spec: ProcSpec) -> tuple:
                 handle.close()
         raise
     return stdin, stdout, stderr
-
-
-def _overwrite(path: str, data: bytes) -> None:
-    """Write ``data`` as the whole content of ``path``, in place if it exists.
-
-    Not O_TRUNC: truncating a file ext4 has just written data to forces that data
-    to disk first.  O_NOFOLLOW: a job may have left a symlink in its scratch
-    directory.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.ftruncate(fd, len(data))
-    finally:
-        os.close(fd)
 
 
 def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
