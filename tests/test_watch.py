@@ -69,6 +69,27 @@ def test_watch_follows_runs_to_their_end(tmp_path):
     assert any(r["state"] == "running" for d in documents for r in d["runs"])
 
 
+def test_watch_all_waits_for_alerts_not_yet_planned(tmp_path):
+    """With one run done and another alert still in the spool, 'all,done' is not
+    met: the planner has not made that alert's run yet."""
+    root = tmp_path / "root"
+    spool = Spool(str(root))
+    keys = [spool.ingest(synthetic_voevent(n, role="observation"), "t").key for n in (1, 2)]
+    watcher = _watch(root, "--exit", "all,done,0")
+    time.sleep(1.5)                    # up before any run exists
+    with Planner(root, RenderSettings(second_alert_delay=0)) as planner:
+        planner.process(keys[0])
+    assert spool.waiting() == 1
+    time.sleep(2.0)                    # four rescans with run 1 done
+    assert watcher.poll() is None      # ... but alert 2 waiting: not all done
+    with Planner(root, RenderSettings(second_alert_delay=0)) as planner:
+        planner.run_until_idle()
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    final = {r["run_id"] for r in json.loads(out.splitlines()[-1])["runs"]}
+    assert final == set(keys) and spool.waiting() == 0
+
+
 def test_watch_exits_on_a_failure_and_q_shows_it(tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -129,7 +129,8 @@ def q(ctx: click.Context, root: str | None, show_all: bool, as_json: bool) -> No
 @root_option
 @click.option("--exit", "exit_when", metavar="all|any,STATE[,CODE]",
               help="Stop when the condition holds, with CODE: e.g. all,done,0 or "
-                   "any,failed,1 (STATE: done, failed, held, finished).")
+                   "any,failed,1 (STATE: done, failed, held, finished; 'all' of the "
+                   "runs also needs no alert waiting in the spool).")
 @click.option("--run", "run_ids", multiple=True, metavar="RUN_ID",
               help="Watch only these runs (repeatable); default: the active ones and "
                    "every run that starts while watching.")
@@ -146,6 +147,7 @@ def watch(ctx: click.Context, root: str | None, exit_when: str | None,
     from pathlib import Path
 
     from ..intake.notify import watch_changes
+    from ..intake.spool import Spool
     from ..ops.watch import ExitCondition, collect_runs
 
     where = data_root(ctx, root)
@@ -155,6 +157,7 @@ def watch(ctx: click.Context, root: str | None, exit_when: str | None,
         condition = ExitCondition.parse(exit_when) if exit_when else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--exit") from None
+    spool = Spool(where, create=False)
     started = time.time()
     wake = threading.Event()
     runs_dir = Path(where) / "runs"
@@ -188,7 +191,10 @@ def watch(ctx: click.Context, root: str | None, exit_when: str | None,
                 if text != last_text:
                     click.echo(_plain_table(rows, title) + "\n")
             last_text = text
-            if condition is not None and condition.met(rows):
+            # ("all" of the runs also waits for the alerts not yet planned: the
+            # next run of a backlog does not exist yet when the one before ends)
+            if condition is not None and condition.met(rows) and not (
+                    condition.quantifier == "all" and not run_ids and spool.waiting()):
                 code = condition.code
                 break
             wake.wait(interval)

@@ -568,6 +568,12 @@ class Spool:
         reason = (self._reason(state, key) or {}).get("reason") if state == "failed" else None
         return SpoolEntry(key, meta.get("kind"), state, meta.get("received_at"), reason, path)
 
+    def waiting(self) -> int:
+        """Alerts not yet through the planner: in incoming/ or claimed/."""
+        return sum(1 for state in ("incoming", "claimed")
+                   for entry in state_files(self.dirs[state], False)
+                   if entry.name.endswith(_ALERT))
+
     def stats(self) -> dict[str, Any]:
         """Counts per state, the oldest incoming entry's age (s), duplicates seen."""
         counts = {}
