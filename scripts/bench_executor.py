@@ -17,7 +17,7 @@ alternation: the leanest Python loop writing the same per-job artifacts, to show
 how much of the gap to make is the executor's structure rather than Python.
 
 Usage: python scripts/bench_executor.py [--width 50] [--depth 40] [--chain 1000]
-       [--repeat 3] [--job-ms 0] [--lean]
+       [--repeat 3] [--job-ms 0] [--lean] [--settle-off]
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ class EventLogWriter:
                host: str = _SUBMIT_HOST) -> None:
         """000: the job was submitted (with the ``DAG Node:`` note DAGMan reads)."""
         self._write(0, cluster, proc, 0, when, f"Job submitted from host: {host}",
-                    f"    DAG Node: {node}\n" if node else "")
+                    self._node_note(node))
 
     def execute(self, cluster: int, proc: int, when: float | None = None,
                 host: str = "<127.0.0.1:0>") -> None:

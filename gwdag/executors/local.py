@@ -150,11 +150,12 @@ class _Scratch:
     and close (ext4 flushes a freshly written file that is unlinked or
     truncated to nothing: ~0.3 ms)."""
 
-    __slots__ = ("path", "ad_fd", "ad_inode", "ad_size")
+    __slots__ = ("path", "ad_path", "ad_fd", "ad_inode", "ad_size")
 
     def __init__(self, root: str) -> None:
-        self.path = tempfile.mkdtemp(prefix="job-", dir=root)
-        self.ad_fd = os.open(self.path + "/.job.ad",
+        self.path = tempfile.mkdtemp(prefix="job-", dir=root)   # absolute
+        self.ad_path = self.path + "/.job.ad"
+        self.ad_fd = os.open(self.ad_path,
                              os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         self.ad_inode = os.fstat(self.ad_fd).st_ino
         self.ad_size = 0
@@ -346,8 +347,7 @@ class LocalExecutor:
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
         self.scratch_root = ""
         self._stamp = _now_prefix()  # the time stamp of dagman.out lines (see _tick)
-        self._devnull_fd = -1
-        self._null_fds: tuple[int, int, int] = (-1, -1, -1)
+        self._null_fds: tuple[int, int, int] = (-1, -1, -1)   # /dev/null as a job's streams
         self._null_actions: list[tuple[int, int, int]] = []
         self._cwd_now = ""
         self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
@@ -560,6 +560,10 @@ class LocalExecutor:
         self.scratch_root = tempfile.mkdtemp(prefix="gwdag-run-")
         _close_on_exec_above_stderr()
         self._open_null()
+        try:
+            self._cwd_now = os.getcwd()   # read once: the executor never changes directory
+        except OSError:
+            self._cwd_now = ""
         self._out(f"Dag contains {len(self.runs)} total nodes")
         return None
 
@@ -945,8 +949,7 @@ class LocalExecutor:
             _Scratch(self.scratch_root)
         proc.scratch = scratch
         scratch.write_ad(self._job_ad(nr, proc).encode())
-        ad_path = scratch.path + "/.job.ad"   # an absolute path from mkdtemp
-        env = {**spec.env, "_CONDOR_JOB_AD": ad_path, "_CONDOR_SCRATCH_DIR": scratch.path,
+        env = {**spec.env, "_CONDOR_JOB_AD": scratch.ad_path, "_CONDOR_SCRATCH_DIR": scratch.path,
                "OMP_NUM_THREADS": str(job.request_cpus), "_CONDOR_JOB_IWD": spec.iwd}
         try:
             if spec.stdin is None and spec.stdout is None and spec.stderr is None:
@@ -969,7 +972,7 @@ class LocalExecutor:
         if self._jobstate_log is not None:
             self._jobstate(nr.node.name, "EXECUTE", f"{nr.cluster}.{spec.proc}", nr)
         self._watch(popen.pid, ("proc", nr, proc, popen))
-        if job.periodic_remove and _evaluates_true(job.periodic_remove, ad_path):
+        if job.periodic_remove and _evaluates_true(job.periodic_remove, scratch.ad_path):
             # The schedd would remove it at its first periodic check once running.
             self._out(f"Node {nr.node.name} job proc ({nr.cluster}.{spec.proc}.0) removed: "
                       f"periodic_remove ({job.periodic_remove}) is true")
@@ -1025,14 +1028,8 @@ class LocalExecutor:
     def _open_null(self) -> None:
         """/dev/null, opened once per run: the streams a job has no file for."""
         fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
-        self._devnull_fd = fd
         self._null_fds = (fd, fd, fd)
         self._null_actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target in range(3)]
-        try:
-            # (read once: the executor never changes directory)
-            self._cwd_now = os.getcwd()
-        except OSError:
-            self._cwd_now = ""
 
     def _job_ad(self, nr: _NodeRun, proc: _Proc) -> str:
         """The job's ClassAd (old syntax), as the starter writes ``.job.ad``.
@@ -1616,10 +1613,9 @@ class LocalExecutor:
                 os.close(fd)
         self._wake_r = self._wake_w = -1
         self.watcher.close()
-        if self._devnull_fd >= 0:
-            os.close(self._devnull_fd)
-            self._devnull_fd = -1
-            self._null_actions = []
+        if self._null_fds[0] >= 0:
+            os.close(self._null_fds[0])
+            self._null_fds = (-1, -1, -1)
         for scratch in self._free_scratch:
             os.close(scratch.ad_fd)
         self._free_scratch = []
