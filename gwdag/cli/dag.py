@@ -9,16 +9,10 @@ import tempfile
 
 import click
 
-from ..dagman import (
-    LoadOptions,
-    dag_document,
-    flatten_dag,
-    load_dag,
-    to_dot,
-    to_mermaid,
-    to_text,
-    validate_dag,
-)
+# Only what every command needs: ``dag run`` is started often (by scripts and
+# sub-DAGs), so the drawing, flattening and lint code is imported by the
+# commands that use it.
+from ..dagman.loader import LoadOptions, load_dag
 
 
 def _load_options(usedagdir: bool, no_join_nodes: bool = False,
@@ -63,6 +57,8 @@ def validate(paths: tuple[str, ...], as_json: bool, strict: bool, full: bool,
     of plain JOB, VARS, PARENT and RETRY lines are first checked in bulk; anything
     that check cannot prove valid is parsed in full for DAGMan's exact messages.
     """
+    from ..dagman.lint import validate_dag
+
     options = _load_options(usedagdir, allow_illegal_chars=allow_illegal_chars)
     reports = [validate_dag(path, options=options, model=full) for path in paths]
     all_ok = True
@@ -110,6 +106,8 @@ def show(path: str, as_json: bool, no_join_nodes: bool, usedagdir: bool,
          allow_illegal_chars: bool) -> None:
     """Show the DAG as DAGMan sees it after INCLUDE and SPLICE: nodes, edges and
     condor_dag_checker's graph statistics."""
+    from ..dagman.describe import dag_document
+
     result = _load_or_fail(path, _load_options(usedagdir, no_join_nodes, allow_illegal_chars))
     document = dag_document(result.dag, path)
     if as_json:
@@ -142,6 +140,8 @@ def show(path: str, as_json: bool, no_join_nodes: bool, usedagdir: bool,
 def graph(path: str, fmt: str, no_join_nodes: bool, usedagdir: bool,
           allow_illegal_chars: bool) -> None:
     """Draw the dependency graph (Graphviz dot, Mermaid, or plain text)."""
+    from ..dagman.describe import to_dot, to_mermaid, to_text
+
     result = _load_or_fail(path, _load_options(usedagdir, no_join_nodes, allow_illegal_chars))
     drawer = {"dot": to_dot, "mermaid": to_mermaid, "text": to_text}[fmt]
     click.echo(drawer(result.dag), nl=False)
@@ -157,6 +157,8 @@ def flatten(path: str, output: str, usedagdir: bool, allow_illegal_chars: bool) 
 
     Paths in the output stay relative to the same DAG working directory.
     """
+    from ..dagman.flatten import flatten_dag
+
     result = _load_or_fail(path, _load_options(usedagdir, allow_illegal_chars=allow_illegal_chars))
     for written in flatten_dag(result, output):
         click.echo(f"wrote {written}")
@@ -168,6 +170,9 @@ def flatten(path: str, output: str, usedagdir: bool, allow_illegal_chars: bool) 
 def example(directory: str | None) -> None:
     """Copy the bundled example DAG and run the DAG tools on it."""
     from importlib import resources  # only this command needs it (~10 ms to import)
+
+    from ..dagman.describe import dag_document, to_text
+    from ..dagman.lint import validate_dag
 
     source = resources.files("gwdag") / "examples" / "alert-pipeline"
     target = directory or tempfile.mkdtemp(prefix="gwdag-example-")
