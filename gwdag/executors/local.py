@@ -576,12 +576,20 @@ class LocalExecutor:
     # -- graph ---------------------------------------------------------------------------
     def _initial_readiness(self) -> None:
         dag = self.dag
-        for name, nr in self.runs.items():
-            if nr.node.kind in (NodeKind.FINAL, NodeKind.SERVICE):
-                continue
-            nr.waiting = sum(1 for parent in dag.parents.get(name, {})
-                             if self.runs[parent].status is not NodeStatus.DONE)
-        for nr in self.runs.values():
+        runs = self.runs
+        outside = (NodeKind.FINAL, NodeKind.SERVICE)
+        # A node waits for every parent not DONE yet; counted from the DONE side
+        # (nodes marked DONE or done in a rescue DAG: few or none on a first run).
+        parents = dag.parents
+        for name, nr in runs.items():
+            if nr.node.kind not in outside:
+                nr.waiting = len(parents.get(name, ()))
+        for name, nr in runs.items():
+            if nr.status is NodeStatus.DONE:
+                for child in dag.children.get(name, ()):
+                    if runs[child].node.kind not in outside:
+                        runs[child].waiting -= 1
+        for nr in runs.values():
             if nr.node.kind in (NodeKind.FINAL, NodeKind.SERVICE):
                 continue
             if nr.status is NodeStatus.NOT_READY and nr.waiting == 0:
