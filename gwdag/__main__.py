@@ -15,20 +15,30 @@ PROCESS_STARTED = time.time()
 def main() -> None:
     """Run the command line; the two groups that are run as many short processes
     (``step`` in every DAG node, ``dag`` by scripts and sub-DAGs) load only their
-    own modules, not every command's (0.1 s instead of 0.3 s per process)."""
+    own modules, not every command's (0.1 s instead of 0.3 s per process).
+
+    A command's modules are imported with the garbage collector paused and are
+    then set aside from it: they live as long as the process, and collecting
+    them while young was ~7 ms of every ``gwdag dag run``.
+    """
+    from gwdag.dagman.gcpause import paused_gc
+
     if sys.argv[1:2] == ["step"]:
-        from gwdag.cli.gw import step_group
+        with paused_gc(keep=True):
+            from gwdag.cli.gw import step_group
 
         step_group(args=sys.argv[2:], prog_name="gwdag step", obj={})
     elif sys.argv[1:2] == ["dag"]:
-        from gwdag.cli.dag import dag_group
+        with paused_gc(keep=True):
+            from gwdag.cli.dag import dag_group
 
         if sys.argv[2:3] == ["run"]:
             _exit_without_teardown(lambda: dag_group(args=sys.argv[2:], prog_name="gwdag dag",
                                                      obj={}))
         dag_group(args=sys.argv[2:], prog_name="gwdag dag", obj={})
     else:
-        from gwdag.cli import main as full
+        with paused_gc(keep=True):
+            from gwdag.cli import main as full
 
         full(prog_name="gwdag")
 
