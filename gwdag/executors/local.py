@@ -591,7 +591,7 @@ class LocalExecutor:
                     if runs[child].node.kind not in outside:
                         runs[child].waiting -= 1
         for nr in runs.values():
-            if nr.node.kind in (NodeKind.FINAL, NodeKind.SERVICE):
+            if nr.node.kind in outside:
                 continue
             if nr.status is NodeStatus.NOT_READY and nr.waiting == 0:
                 self._make_ready(nr)
