@@ -102,8 +102,8 @@ def test_watch_exits_on_a_failure_and_q_shows_it(tmp_path):
     with Planner(root, RenderSettings(templates=str(broken), second_alert_delay=0)) as planner:
         (result,) = planner.run_until_idle()
     assert result.state == "failed"
-    watcher.communicate(timeout=60)
-    assert watcher.returncode == 3
+    _, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 3, err
     (row,) = collect_runs(root, since=0)
     assert (row.run_id, row.done, row.failed, row.total) == (key, 1, 2, 3)  # coinc + futile
     runner = CliRunner()

@@ -15,7 +15,6 @@ import gzip
 import os
 import re
 import shutil
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..intake.spool import SHARDS
+from .store_reader import open_store
 
 __all__ = ["CleanupBusy", "CleanupReport", "cleanup", "parse_age"]
 
@@ -144,10 +144,9 @@ def _spool_area(root: Path, state: str, cutoff: float, report: CleanupReport) ->
 
 
 def _run_states(root: Path) -> dict[str, str]:
-    path = root / "state" / "gwdag.sqlite"
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return {}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         return dict(db.execute("SELECT run_id, state FROM runs"))
     finally:

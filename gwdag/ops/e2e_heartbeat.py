@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..intake.gpstime import utc_to_gps
 from ..intake.spool import Spool
 from ..pipeline.simulate import simulate_events
 from ..steps.simulate import PROGRAM, gevent_message
+from .store_reader import open_store
 
 __all__ = ["heartbeat_state", "send_heartbeat"]
 
@@ -70,11 +70,10 @@ def heartbeat_state(root: str | Path, now: float | None = None) -> dict[str, Any
     if not records:
         return state
     state["last_sent_at"] = max(r["sent_at"] for r in records)
-    store = root / "state" / "gwdag.sqlite"
     runs: dict[str, str] = {}
     first_alert: dict[str, float] = {}
-    if store.exists():
-        db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+    db = open_store(root)
+    if db is not None:
         try:
             keys = [r["key"] for r in records]
             runs = dict(db.execute(f"SELECT alert_key, state FROM runs WHERE alert_key IN "

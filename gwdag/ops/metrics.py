@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..intake.spool import SHARDED, state_files
+from .store_reader import open_store
 
 __all__ = ["Sample", "collect_samples", "to_influx", "to_prometheus", "write_textfile"]
 
@@ -71,10 +72,9 @@ def _spool(root: Path, samples: Samples) -> None:
 
 
 def _store(root: Path, samples: Samples) -> list[str]:
-    path = root / "state" / "gwdag.sqlite"
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         for state, count in db.execute("SELECT state, COUNT(*) FROM runs GROUP BY state"):
             samples.add("gwdag_runs", count, "DAG runs by state.", state=state)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .store_reader import open_store
 
 __all__ = ["CheckResult", "NagiosReport", "Range", "STATES", "run_checks"]
 
@@ -175,10 +176,9 @@ def _spool_checks(root: Path, overrides) -> list[CheckResult]:
 
 
 def _run_checks(root: Path, now: float, overrides) -> list[CheckResult]:
-    path = root / "state" / "gwdag.sqlite"
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         failed = db.execute("SELECT COUNT(*) FROM runs WHERE state='failed'").fetchone()[0]
         stale = db.execute("SELECT COUNT(*) FROM runs WHERE state='running' AND "

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .store_reader import open_store
+
 __all__ = ["BUCKET_S", "WINDOWS", "SeriesRates", "compute_rates", "record_live"]
 
 BUCKET_S = 600
@@ -57,12 +59,11 @@ class SeriesRates:
 def _terminal_buckets(root: Path, since: float) -> tuple[dict[str, dict[int, float]],
                                                           float | None]:
     """Events per bucket of each terminal series, and when the record starts."""
-    path = root / "state" / "gwdag.sqlite"
     series: dict[str, dict[int, float]] = {f"runs_{s}": {} for s in TERMINAL_RUN_STATES}
     series["alerts_planned"] = {}
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return series, None
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         for state, bucket, count in db.execute(
                 "SELECT state, CAST(finished_at / ? AS INTEGER), COUNT(*) FROM runs "

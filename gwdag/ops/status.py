@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..intake.spool import SHARDED, state_files
+from .store_reader import open_store
 
 __all__ = ["collect_status", "lock_holder"]
 
@@ -98,11 +99,10 @@ def _failure(dag: str | None, tail: int = 5) -> list[dict[str, Any]]:
 
 
 def _store(root: Path, recent: int) -> dict[str, Any]:
-    path = root / "state" / "gwdag.sqlite"
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return {"superevents": [], "alerts": [], "runs": {"by_state": {}, "failed": [],
                                                           "held": []}}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     db.row_factory = sqlite3.Row
     try:
         superevents = [{"superevent_id": r["superevent_id"], "t_0": r["t_0"], "far": r["far"],

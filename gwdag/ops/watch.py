@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .store_reader import open_store
+
 __all__ = ["ExitCondition", "RunRow", "collect_runs", "condor_rows"]
 
 ACTIVE_STATES = ("planning", "running", "retrying")
@@ -91,10 +93,9 @@ def collect_runs(root: str | Path, *, run_ids: list[str] | None = None,
                  since: float | None = None, limit: int = 200) -> list[RunRow]:
     """Active runs plus those created or finished after ``since`` (Unix s), or
     exactly ``run_ids``; newest first, at most ``limit``."""
-    path = Path(root) / "state" / "gwdag.sqlite"
-    if not path.exists():
+    db = open_store(root)
+    if db is None:
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     db.row_factory = sqlite3.Row
     try:
         if run_ids:
