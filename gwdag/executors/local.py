@@ -27,6 +27,7 @@ import selectors
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..dagman.eventlog import EventLogWriter, Usage
 from ..dagman.gcpause import paused_gc, set_aside_from_gc
@@ -56,6 +58,9 @@ from ..dagman.status_file import (
     write_status_file,
 )
 from .jobspec import JobSpec, JobSpecCache, JobSpecError, ProcSpec, universe_number
+
+if TYPE_CHECKING:
+    import resource
 
 __all__ = ["RunOptions", "RunResult", "LocalExecutor", "run_dag", "DagAlreadyRunning",
            "lock_path", "running_pid", "machine_memory_mb"]
@@ -174,17 +179,14 @@ class _Scratch:
     def reusable(self) -> bool:
         """Did the job leave its directory as it found it: its ad (the same
         file, not a new one or a link, of the size written) and nothing else?"""
-        found = False
         try:
-            with os.scandir(self.path) as entries:
-                for entry in entries:
-                    if (entry.name != ".job.ad" or entry.inode() != self.ad_inode
-                            or not entry.is_file(follow_symlinks=False)):
-                        return False
-                    found = True
-            return found and os.fstat(self.ad_fd).st_size == self.ad_size
+            if os.listdir(self.path) != [".job.ad"]:
+                return False
+            info = os.lstat(self.ad_path)
         except OSError:
             return False
+        return (info.st_ino == self.ad_inode and info.st_size == self.ad_size
+                and stat.S_ISREG(info.st_mode))
 
     def remove(self) -> None:
         os.close(self.ad_fd)
@@ -315,6 +317,7 @@ class LocalExecutor:
         self.options = options or RunOptions()
         self.echo = log
         self.dag_file = os.path.abspath(dag_file)
+        self._halt_file = self.dag_file + ".halt"
         self.cwd = os.path.dirname(self.dag_file) if self.options.use_dag_dir else os.getcwd()
         self.dag: Dag | None = None
         self.runs: dict[str, _NodeRun] = {}
@@ -346,6 +349,8 @@ class LocalExecutor:
         self._noop_subproc = 0
         self._removal_done = False
         self._polled: list[tuple[int, tuple]] = []  # children watched without a pidfd
+        # exits reaped and not yet handled: (handler, its arguments), in order
+        self._exited: list[tuple[Callable[..., None], tuple]] = []
         self.scratch_root = ""
         self._stamp = _now_prefix()  # the time stamp of dagman.out lines (see _tick)
         self._null_fds: tuple[int, int, int] = (-1, -1, -1)   # /dev/null as a job's streams
@@ -1104,8 +1109,10 @@ class LocalExecutor:
             static = self._static_ads[key] = (ad.printOld(), plain)
         return static
 
-    def _proc_exited(self, nr: _NodeRun, proc: _Proc, status: int, usage: Usage) -> None:
+    def _proc_exited(self, nr: _NodeRun, proc: _Proc, status: int,
+                     rusage: resource.struct_rusage) -> None:
         job = nr.job
+        usage = Usage(rusage.ru_utime, rusage.ru_stime)
         code, sig = (0, None) if status == 0 else _signal_exit(status)
         proc.popen.returncode = -sig if sig is not None else code
         proc.exit_code, proc.signal = code, sig
@@ -1300,6 +1307,9 @@ class LocalExecutor:
             self._polled.append((pid, data))
 
     def _reap(self, pid: int, data: tuple) -> bool:
+        """Collect a child that exited (False: it is still running).  A job's
+        slot is refilled at once; what its exit means for the DAG is queued in
+        ``self._exited`` for :meth:`_wait` to handle after every refill."""
         try:
             wpid, status, rusage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
@@ -1308,27 +1318,19 @@ class LocalExecutor:
             return False
         nr = data[1]
         if data[0] == "proc":
-            usage = Usage(rusage.ru_utime, rusage.ru_stime)
             job = nr.job
             self.cpus_used -= job.request_cpus
             self.memory_used -= job.request_memory_mb
             if (status == 0 and nr.node.abort_dag_on is None and not self.removed
                     and not self.aborted):
-                # Refill the freed slot before the bookkeeping of the finished job:
-                # a successful exit changes nothing for the jobs already waiting.
+                # A successful exit changes nothing for the jobs already waiting.
                 self._start_idle()
-            self._proc_exited(nr, data[2], status, usage)
+            self._exited.append((self._proc_exited, (nr, data[2], status, rusage)))
         else:
-            self._script_exited(nr, data[2], data[3], status)
+            self._exited.append((self._script_exited, (nr, data[2], data[3], status)))
         return True
 
-    def _wait(self, timeout: float | None) -> None:
-        self._dagman_out.flush()
-        self.nodes_log.flush()
-        if self._polled:  # pragma: no cover
-            timeout = 0.005 if timeout is None else min(timeout, 0.005)
-        ready = self.watcher.select(timeout)
-        self._tick()
+    def _reap_ready(self, ready: list[tuple[int, object]]) -> None:
         for fd, watched in ready:
             if fd == self._wake_r:
                 try:
@@ -1340,11 +1342,34 @@ class LocalExecutor:
             if self._reap(pid, data):
                 self.watcher.unregister(fd)
                 os.close(fd)
+
+    def _wait(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds for children to exit, then handle them.
+
+        Every freed slot is refilled before any exit is handled, including slots
+        freed while a refill was starting its job (``posix_spawn`` returns only
+        once the child has exec'd, and a job's bookkeeping takes longer than
+        that): the parent usually gets a CPU back only when another job exits,
+        and that job's slot would otherwise stay empty through the bookkeeping.
+        """
+        self._dagman_out.flush()
+        self.nodes_log.flush()
+        if self._polled:  # pragma: no cover
+            timeout = 0.005 if timeout is None else min(timeout, 0.005)
+        ready = self.watcher.select(timeout)
+        self._tick()
+        while ready:
+            self._reap_ready(ready)
+            ready = self.watcher.select(0) if self._exited and self.idle else []
         still = []
         for pid, data in self._polled:  # pragma: no cover
             if not self._reap(pid, data):
                 still.append((pid, data))
         self._polled[:] = still
+        exited = self._exited
+        for handle, args in exited:
+            handle(*args)
+        exited.clear()
 
     def _busy(self) -> bool:
         """Is anything non-service still running or waiting to run?"""
@@ -1401,7 +1426,8 @@ class LocalExecutor:
                 self._make_ready(nr)
 
     def _check_halt(self) -> None:
-        if not self.halted and os.path.exists(self.dag_file + ".halt"):
+        # (access, not exists: no exception raised and caught on every turn)
+        if not self.halted and os.access(self._halt_file, os.F_OK):
             self.halted = True
             self._out("DAG is halted because halt file "
                       f"{os.path.basename(self.dag_file)}.halt exists")
