@@ -18,7 +18,13 @@ from gwdag.dagman.progress import dag_progress
 from gwdag.dagman.states import DagStatus, NodeStatus
 from gwdag.dagman.status_file import read_status_file
 from gwdag.executors.jobspec import JobSpecError, parse_environment, read_job_spec, split_arguments
-from gwdag.executors.local import SETTLE_MIN_JOBS, RunOptions, _settle_scheduler, run_dag
+from gwdag.executors.local import (
+    SETTLE_MIN_JOBS,
+    LocalExecutor,
+    RunOptions,
+    _settle_scheduler,
+    run_dag,
+)
 
 from .conftest import FIXTURES, require_corpus
 
@@ -254,6 +260,26 @@ def test_scratch_directories_are_reused_only_as_they_were_left(dagdir: Path) -> 
         assert all(re.fullmatch(r"[A-Za-z_]\w* = .+", line) for line in text.splitlines())
         assert set(ad.keys()) == set(ads[0].keys())
         assert (dagdir / f"ls.{name}").read_text().split() == [".job.ad"]
+
+
+def test_a_job_prepared_for_the_next_slot_that_never_starts(dagdir: Path) -> None:
+    """The next job to start gets its scratch directory and ad while it waits for
+    a slot; when the DAG aborts before it starts, it is removed like any idle
+    job and nothing of it is left open or on disk."""
+    write(dagdir, "abort.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'sleep 0.3; exit 7'\"\nqueue\n")
+    write(dagdir, "d.dag", "JOB A abort.sub\nJOB B ok.sub\nJOB C ok.sub\n"
+          "ABORT-DAG-ON A 7 RETURN 3\n")
+    fds_before = set(os.listdir("/proc/self/fd"))
+    executor = LocalExecutor("d.dag", RunOptions(cpus=1))
+    result = executor.run()
+    assert result.exit_code == 3
+    assert result.nodes["B"] is not NodeStatus.DONE and result.nodes["C"] is not NodeStatus.DONE
+    assert not (dagdir / "order.txt").exists()          # neither B nor C ran
+    log = (dagdir / "d.dag.nodes.log").read_text()
+    assert log.count("Job was aborted.") == 2 and log.count("Job executing on host") == 1
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert executor.scratch_root and not os.path.exists(executor.scratch_root)
 
 
 def test_a_post_script_sees_its_jobs_events_in_the_nodes_log(dagdir: Path) -> None:

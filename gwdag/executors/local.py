@@ -188,8 +188,13 @@ class _Scratch:
         return (info.st_ino == self.ad_inode and info.st_size == self.ad_size
                 and stat.S_ISREG(info.st_mode))
 
+    def close(self) -> None:
+        if self.ad_fd >= 0:
+            os.close(self.ad_fd)
+            self.ad_fd = -1
+
     def remove(self) -> None:
-        os.close(self.ad_fd)
+        self.close()
         _rmtree(self.path)
 
 
@@ -203,6 +208,7 @@ class _Proc:
     signal: int | None = None
     removed = False
     scratch: _Scratch | None = None
+    env: dict[str, str] | None = None  # from its scratch directory's assignment to its start
 
     def __init__(self, spec: ProcSpec) -> None:
         self.spec = spec
@@ -359,6 +365,7 @@ class LocalExecutor:
         self._counted: list[_NodeRun] | None = None  # non-service runs, for _counts
         self._pid = str(os.getpid())
         self._free_scratch: list[_Scratch] = []
+        self._all_scratch: set[_Scratch] = set()   # open ones, to close at the end
         self._submit_texts: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._submit_paths: dict[tuple[str, str], str] = {}  # (DIR, submit file) -> path
         self._spec_cache = JobSpecCache()
@@ -946,25 +953,49 @@ class LocalExecutor:
             job = nr.job
             if job is None or nr.status is not submitted:
                 idle.popleft()
+                if proc.scratch is not None:   # prepared, never started: still clean
+                    self._free_scratch.append(proc.scratch)
+                    proc.scratch = None
                 continue
             if (self.cpus_used or self.memory_used) and (
                     self.cpus_used + job.request_cpus > cpus
                     or (memory and self.memory_used + job.request_memory_mb > memory)):
+                if proc.scratch is None:
+                    self._prepare(nr, proc)
                 return
             idle.popleft()
             self._start_proc(nr, proc)
 
-    def _start_proc(self, nr: _NodeRun, proc: _Proc) -> None:
-        job = nr.job
+    def _prepare(self, nr: _NodeRun, proc: _Proc) -> None:
+        """Give a proc its scratch directory with its job ad, and its environment.
+
+        Done for the next proc to start as soon as it has to wait for a slot, so
+        that refilling a freed slot is little more than the spawn itself (the
+        loop would otherwise only wait at that point).
+        """
         spec = proc.spec
         # a finished job's directory, else a new one (no mkdir/rmdir pair per job:
         # on ext4 they cost as much as the fork itself)
-        scratch = self._free_scratch.pop() if self._free_scratch else \
-            _Scratch(self.scratch_root)
+        scratch = self._free_scratch.pop() if self._free_scratch else self._new_scratch()
         proc.scratch = scratch
         scratch.write_ad(self._job_ad(nr, proc).encode())
-        env = {**spec.env, "_CONDOR_JOB_AD": scratch.ad_path, "_CONDOR_SCRATCH_DIR": scratch.path,
-               "OMP_NUM_THREADS": str(job.request_cpus), "_CONDOR_JOB_IWD": spec.iwd}
+        proc.env = {**spec.env, "_CONDOR_JOB_AD": scratch.ad_path,
+                    "_CONDOR_SCRATCH_DIR": scratch.path,
+                    "OMP_NUM_THREADS": str(nr.job.request_cpus), "_CONDOR_JOB_IWD": spec.iwd}
+
+    def _new_scratch(self) -> _Scratch:
+        scratch = _Scratch(self.scratch_root)
+        self._all_scratch.add(scratch)
+        return scratch
+
+    def _start_proc(self, nr: _NodeRun, proc: _Proc) -> None:
+        job = nr.job
+        spec = proc.spec
+        if proc.scratch is None:
+            self._prepare(nr, proc)
+        scratch = proc.scratch
+        env = proc.env
+        proc.env = None
         try:
             if spec.stdin is None and spec.stdout is None and spec.stderr is None:
                 popen = self._spawn(spec.argv, spec.iwd, env, None)
@@ -1146,6 +1177,7 @@ class LocalExecutor:
                 self._free_scratch.append(proc.scratch)
             else:
                 proc.scratch.remove()
+                self._all_scratch.discard(proc.scratch)
             proc.scratch = None
         nr.procs_left -= 1
         failed = proc.removed or proc.signal is not None or (proc.exit_code or 0) != 0
@@ -1654,9 +1686,10 @@ class LocalExecutor:
         if self._null_fds[0] >= 0:
             os.close(self._null_fds[0])
             self._null_fds = (-1, -1, -1)
-        for scratch in self._free_scratch:
-            os.close(scratch.ad_fd)
+        for scratch in self._all_scratch:
+            scratch.close()
         self._free_scratch = []
+        self._all_scratch = set()
         if self.scratch_root:
             _rmtree(self.scratch_root)
         try:
