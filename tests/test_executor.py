@@ -282,6 +282,35 @@ def test_a_job_prepared_for_the_next_slot_that_never_starts(dagdir: Path) -> Non
     assert executor.scratch_root and not os.path.exists(executor.scratch_root)
 
 
+def test_exits_collected_together_are_each_handled_as_they_happened(
+        dagdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every exit a wake-up brings is collected before any is handled.  When the
+    first one handled aborts the DAG, a job whose successful exit was already
+    collected is not removed: it finished before the abort, as DAGMan would
+    read it in the log."""
+    write(dagdir, "quick.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'sleep 0.1; exit $(code)'\"\nqueue\n")
+    write(dagdir, "slow.sub", "universe = local\nexecutable = /bin/sh\n"
+          "arguments = \"-c 'sleep 0.4; exit 0'\"\nqueue\n")
+    write(dagdir, "d.dag", "JOB B quick.sub\nVARS B code=\"5\"\nJOB A slow.sub\n"
+          "ABORT-DAG-ON B 5 RETURN 3\n")
+    real_wait = LocalExecutor._wait
+    waits = []
+
+    def wait_after_both_exited(self: LocalExecutor, timeout: float | None) -> None:
+        if not waits and self.cpus_used == 2:
+            time.sleep(1.2)      # B exits, then A: one wake-up brings both
+        waits.append(timeout)
+        real_wait(self, timeout)
+
+    monkeypatch.setattr(LocalExecutor, "_wait", wait_after_both_exited)
+    result = run(cpus=2)
+    assert result.exit_code == 3
+    assert result.nodes["B"] is NodeStatus.ERROR and result.nodes["A"] is NodeStatus.DONE
+    log = (dagdir / "d.dag.nodes.log").read_text()
+    assert "Job was aborted." not in log and log.count("Normal termination") == 2
+
+
 def test_a_post_script_sees_its_jobs_events_in_the_nodes_log(dagdir: Path) -> None:
     """The nodes log is written in batches, but always before a script starts."""
     write(dagdir, "true.sub", "universe = local\nexecutable = /bin/true\nqueue\n")

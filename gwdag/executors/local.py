@@ -1140,13 +1140,11 @@ class LocalExecutor:
             static = self._static_ads[key] = (ad.printOld(), plain)
         return static
 
-    def _proc_exited(self, nr: _NodeRun, proc: _Proc, status: int,
-                     rusage: resource.struct_rusage) -> None:
+    def _proc_exited(self, nr: _NodeRun, proc: _Proc, rusage: resource.struct_rusage) -> None:
+        """Handle a reaped proc (its exit code or signal already recorded)."""
         job = nr.job
         usage = Usage(rusage.ru_utime, rusage.ru_stime)
-        code, sig = (0, None) if status == 0 else _signal_exit(status)
-        proc.popen.returncode = -sig if sig is not None else code
-        proc.exit_code, proc.signal = code, sig
+        code, sig = proc.exit_code, proc.signal
         spec = proc.spec
         if proc.removed:
             self.nodes_log.aborted(nr.cluster, spec.proc, "via gwdag (DAG removed or aborted)")
@@ -1350,6 +1348,12 @@ class LocalExecutor:
             return False
         nr = data[1]
         if data[0] == "proc":
+            # Its exit is known from here on, before it is handled: an abort or
+            # removal handled first must not take it for a running job.
+            proc = data[2]
+            code, sig = (0, None) if status == 0 else _signal_exit(status)
+            proc.exit_code, proc.signal = code, sig
+            proc.popen.returncode = -sig if sig is not None else code
             job = nr.job
             self.cpus_used -= job.request_cpus
             self.memory_used -= job.request_memory_mb
@@ -1357,7 +1361,7 @@ class LocalExecutor:
                     and not self.aborted):
                 # A successful exit changes nothing for the jobs already waiting.
                 self._start_idle()
-            self._exited.append((self._proc_exited, (nr, data[2], status, rusage)))
+            self._exited.append((self._proc_exited, (nr, proc, rusage)))
         else:
             self._exited.append((self._script_exited, (nr, data[2], data[3], status)))
         return True
