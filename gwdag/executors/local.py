@@ -1363,6 +1363,8 @@ class LocalExecutor:
                 self._start_idle()
             self._exited.append((self._proc_exited, (nr, proc, rusage)))
         else:
+            code, sig = _signal_exit(status)
+            data[3].returncode = -sig if sig is not None else code   # (as for a proc)
             self._exited.append((self._script_exited, (nr, data[2], data[3], status)))
         return True
 
