@@ -960,8 +960,6 @@ class LocalExecutor:
             if (self.cpus_used or self.memory_used) and (
                     self.cpus_used + job.request_cpus > cpus
                     or (memory and self.memory_used + job.request_memory_mb > memory)):
-                if proc.scratch is None:
-                    self._prepare(nr, proc)
                 return
             idle.popleft()
             self._start_proc(nr, proc)
@@ -969,9 +967,9 @@ class LocalExecutor:
     def _prepare(self, nr: _NodeRun, proc: _Proc) -> None:
         """Give a proc its scratch directory with its job ad, and its environment.
 
-        Done for the next proc to start as soon as it has to wait for a slot, so
-        that refilling a freed slot is little more than the spawn itself (the
-        loop would otherwise only wait at that point).
+        Done for the next proc to start before the loop waits for a slot to free
+        (the loop has nothing else to do then), so that refilling the slot is
+        little more than the spawn itself.
         """
         spec = proc.spec
         # a finished job's directory, else a new one (no mkdir/rmdir pair per job:
@@ -1495,6 +1493,10 @@ class LocalExecutor:
             timeout = self.options.halt_poll
             if self.timers:
                 timeout = min(timeout, max(0.0, self.timers[0][0] - time.monotonic()))
+            if self.idle:
+                nr, proc = self.idle[0]
+                if proc.scratch is None and nr.job is not None:
+                    self._prepare(nr, proc)   # the next to start, while nothing else is to do
             self._wait(timeout)
 
     def _stop_services(self) -> None:
