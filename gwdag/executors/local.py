@@ -1382,11 +1382,11 @@ class LocalExecutor:
     def _wait(self, timeout: float | None) -> None:
         """Wait up to ``timeout`` seconds for children to exit, then handle them.
 
-        Every freed slot is refilled before any exit is handled, including slots
-        freed while a refill was starting its job (``posix_spawn`` returns only
-        once the child has exec'd, and a job's bookkeeping takes longer than
-        that): the parent usually gets a CPU back only when another job exits,
-        and that job's slot would otherwise stay empty through the bookkeeping.
+        Every freed slot is refilled before any exit is handled, and after the
+        refills the loop looks again for exits that came meanwhile: a spawn
+        returns only once its child has exec'd, and the parent woken from that
+        wait often gets a CPU back only when another job exits — whose slot
+        would otherwise stay empty through the bookkeeping of the earlier exits.
         """
         self._dagman_out.flush()
         self.nodes_log.flush()
@@ -1402,10 +1402,9 @@ class LocalExecutor:
             if not self._reap(pid, data):
                 still.append((pid, data))
         self._polled[:] = still
-        exited = self._exited
+        exited, self._exited = self._exited, []
         for handle, args in exited:
             handle(*args)
-        exited.clear()
 
     def _busy(self) -> bool:
         """Is anything non-service still running or waiting to run?"""
