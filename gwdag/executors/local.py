@@ -749,12 +749,10 @@ class LocalExecutor:
         nr.script = popen
         self._watch(popen.pid, ("script", nr, kind, popen))
 
-    def _script_exited(self, nr: _NodeRun, kind: str, popen: subprocess.Popen[bytes],
-                       status: int) -> None:
+    def _script_exited(self, nr: _NodeRun, kind: str, code: int | None, sig: int | None) -> None:
+        """Handle a reaped script (exit code, or the signal that killed it)."""
         self.scripts_running[kind] -= 1
         nr.script = None
-        code, sig = _signal_exit(status)
-        popen.returncode = -sig if sig is not None else code
         script = nr.node.scripts[kind]
         if (script.defer_status is not None and sig is None and code == script.defer_status
                 and not self._stopping()):
@@ -1363,7 +1361,7 @@ class LocalExecutor:
         else:
             code, sig = _signal_exit(status)
             data[3].returncode = -sig if sig is not None else code   # (as for a proc)
-            self._exited.append((self._script_exited, (nr, data[2], data[3], status)))
+            self._exited.append((self._script_exited, (nr, data[2], code, sig)))
         return True
 
     def _reap_ready(self, ready: list[tuple[int, object]]) -> None:
